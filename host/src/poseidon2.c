@@ -4,6 +4,7 @@
  * kept in Montgomery form during the permutation; constants are converted once per call from
  * the canonical tables, which is cheap next to the ~560 products of a BabyBear permutation.
  */
+#include <pthread.h>
 #include <string.h>
 
 #include "internal/monty.h"
@@ -60,7 +61,41 @@ const loom_poseidon2 *loom_poseidon2_at(size_t i)
     return i < LOOM_POSEIDON2_SET_COUNT ? &loom_poseidon2_tables[i] : NULL;
 }
 
-static inline uint32_t sbox(uint32_t x, unsigned degree, uint32_t p, uint32_t mu)
+/* Montgomery-form copies of each instance's constants, made once per process. */
+typedef struct {
+    uint32_t ext_initial[4 * LOOM_POSEIDON2_MAX_WIDTH];
+    uint32_t internal[32];
+    uint32_t ext_final[4 * LOOM_POSEIDON2_MAX_WIDTH];
+    uint32_t diag[LOOM_POSEIDON2_MAX_WIDTH];
+} monty_consts;
+
+static monty_consts consts[LOOM_POSEIDON2_SET_COUNT];
+static pthread_once_t consts_once = PTHREAD_ONCE_INIT;
+
+static void consts_init(void)
+{
+    for (size_t k = 0; k < LOOM_POSEIDON2_SET_COUNT; k++) {
+        const loom_poseidon2 *perm = &loom_poseidon2_tables[k];
+        const loom_field *f = loom_field_get(perm->field);
+        const unsigned w = perm->width, n_ext = (perm->rounds_f / 2) * w;
+        for (unsigned i = 0; i < n_ext; i++) {
+            consts[k].ext_initial[i] = loom_field_to_monty(f, perm->rc_ext_initial[i]);
+            consts[k].ext_final[i] = loom_field_to_monty(f, perm->rc_ext_final[i]);
+        }
+        for (unsigned i = 0; i < perm->rounds_p; i++)
+            consts[k].internal[i] = loom_field_to_monty(f, perm->rc_internal[i]);
+        for (unsigned i = 0; i < w; i++)
+            consts[k].diag[i] = loom_field_to_monty(f, perm->diag[i]);
+    }
+}
+
+#if defined(__GNUC__) || defined(__clang__)
+#define ALWAYS_INLINE inline __attribute__((always_inline))
+#else
+#define ALWAYS_INLINE inline
+#endif
+
+static ALWAYS_INLINE uint32_t sbox(uint32_t x, unsigned degree, uint32_t p, uint32_t mu)
 {
     uint32_t x2 = monty_mul(x, x, p, mu);
     uint32_t x3 = monty_mul(x2, x, p, mu);
@@ -71,7 +106,7 @@ static inline uint32_t sbox(uint32_t x, unsigned degree, uint32_t p, uint32_t mu
 }
 
 /* M_E: the 4x4 MDSMat4 on each chunk, then add the column sums of the chunks (Plonky3 order). */
-static void external_layer(uint32_t *s, unsigned width, uint32_t p)
+static ALWAYS_INLINE void external_layer(uint32_t *s, unsigned width, uint32_t p)
 {
     for (unsigned c = 0; c < width; c += 4) {
         uint32_t *x = s + c;
@@ -94,48 +129,82 @@ static void external_layer(uint32_t *s, unsigned width, uint32_t p)
         s[i] = mod_add(s[i], sums[i & 3], p);
 }
 
-void loom_poseidon2_permute(const loom_poseidon2 *perm, uint32_t *state)
+/* The permutation on a Montgomery-form state. Inlined into one function per instance so that p,
+ * mu, the width and the S-box degree are compile-time constants. */
+static ALWAYS_INLINE void permute_core(const monty_consts *c, uint32_t *s, const unsigned w, const unsigned half_f,
+                                       const unsigned rounds_p,
+                                       const unsigned deg, const int legacy, const uint32_t p, const uint32_t mu)
 {
-    const loom_field *f = loom_field_get(perm->field);
-    const uint32_t p = f->p, mu = f->mu, r2 = f->r2_mod_p;
-    const unsigned w = perm->width, half_f = perm->rounds_f / 2, deg = perm->sbox_degree;
-    uint32_t s[LOOM_POSEIDON2_MAX_WIDTH], diag[LOOM_POSEIDON2_MAX_WIDTH];
-
-    for (unsigned i = 0; i < w; i++) {
-        s[i] = monty_mul(state[i], r2, p, mu);
-        diag[i] = monty_mul(perm->diag[i], r2, p, mu);
-    }
-    /* The legacy layer's extra factor 2^-32 is one more Montgomery reduction of the result. */
-    const int legacy = perm->legacy_internal;
-
     external_layer(s, w, p);
     for (unsigned r = 0; r < half_f; r++) {
-        for (unsigned i = 0; i < w; i++) {
-            uint32_t c = monty_mul(perm->rc_ext_initial[r * w + i], r2, p, mu);
-            s[i] = sbox(mod_add(s[i], c, p), deg, p, mu);
-        }
+        for (unsigned i = 0; i < w; i++)
+            s[i] = sbox(mod_add(s[i], c->ext_initial[r * w + i], p), deg, p, mu);
         external_layer(s, w, p);
     }
-    for (unsigned r = 0; r < perm->rounds_p; r++) {
-        uint32_t c = monty_mul(perm->rc_internal[r], r2, p, mu);
-        s[0] = sbox(mod_add(s[0], c, p), deg, p, mu);
+    for (unsigned r = 0; r < rounds_p; r++) {
+        s[0] = sbox(mod_add(s[0], c->internal[r], p), deg, p, mu);
         uint64_t sum = 0;
         for (unsigned i = 0; i < w; i++)
             sum += s[i];
         uint32_t total = mod_reduce64(sum, p);
         for (unsigned i = 0; i < w; i++) {
-            uint32_t v = mod_add(total, monty_mul(diag[i], s[i], p, mu), p);
+            uint32_t v = mod_add(total, monty_mul(c->diag[i], s[i], p, mu), p);
+            /* The legacy layer's extra factor 2^-32 is one more Montgomery reduction. */
             s[i] = legacy ? monty_reduce(v, p, mu) : v;
         }
     }
     for (unsigned r = 0; r < half_f; r++) {
-        for (unsigned i = 0; i < w; i++) {
-            uint32_t c = monty_mul(perm->rc_ext_final[r * w + i], r2, p, mu);
-            s[i] = sbox(mod_add(s[i], c, p), deg, p, mu);
-        }
+        for (unsigned i = 0; i < w; i++)
+            s[i] = sbox(mod_add(s[i], c->ext_final[r * w + i], p), deg, p, mu);
         external_layer(s, w, p);
     }
-    for (unsigned i = 0; i < w; i++)
+}
+
+#define BB_P 0x78000001u
+#define BB_MU 0x88000001u
+#define KB_P 0x7f000001u
+#define KB_MU 0x81000001u
+
+void loom_poseidon2_permute(const loom_poseidon2 *perm, uint32_t *state)
+{
+    pthread_once(&consts_once, consts_init);
+    const size_t k = (size_t)(perm - loom_poseidon2_tables);
+    const loom_field *f = loom_field_get(perm->field);
+    const uint32_t p = f->p, mu = f->mu, r2 = f->r2_mod_p;
+    uint32_t s[LOOM_POSEIDON2_MAX_WIDTH];
+    for (unsigned i = 0; i < perm->width; i++)
+        s[i] = monty_mul(state[i], r2, p, mu);
+
+    if (k < LOOM_POSEIDON2_SET_COUNT) {
+        const monty_consts *c = &consts[k];
+        /* One specialised body per instance; the order is the table order in params_data.c. */
+        if (perm->field == LOOM_FIELD_BABYBEAR && perm->width == 16 && !perm->legacy_internal)
+            permute_core(c, s, 16, 4, 13, 7, 0, BB_P, BB_MU);
+        else if (perm->field == LOOM_FIELD_BABYBEAR && perm->width == 24 && !perm->legacy_internal)
+            permute_core(c, s, 24, 4, 21, 7, 0, BB_P, BB_MU);
+        else if (perm->field == LOOM_FIELD_KOALABEAR && perm->width == 16 && !perm->legacy_internal)
+            permute_core(c, s, 16, 4, 20, 3, 0, KB_P, KB_MU);
+        else if (perm->field == LOOM_FIELD_KOALABEAR && perm->width == 24 && !perm->legacy_internal)
+            permute_core(c, s, 24, 4, 23, 3, 0, KB_P, KB_MU);
+        else if (perm->field == LOOM_FIELD_BABYBEAR && perm->width == 16)
+            permute_core(c, s, 16, 4, 13, 7, 1, BB_P, BB_MU);
+        else
+            permute_core(c, s, 16, 4, 20, 3, 1, KB_P, KB_MU);
+    } else {
+        /* An instance built by the caller (not in the tables): convert its constants here. */
+        monty_consts c;
+        const unsigned w = perm->width, n_ext = (perm->rounds_f / 2) * w;
+        for (unsigned i = 0; i < n_ext; i++) {
+            c.ext_initial[i] = monty_mul(perm->rc_ext_initial[i], r2, p, mu);
+            c.ext_final[i] = monty_mul(perm->rc_ext_final[i], r2, p, mu);
+        }
+        for (unsigned i = 0; i < perm->rounds_p && i < 32; i++)
+            c.internal[i] = monty_mul(perm->rc_internal[i], r2, p, mu);
+        for (unsigned i = 0; i < w; i++)
+            c.diag[i] = monty_mul(perm->diag[i], r2, p, mu);
+        permute_core(&c, s, w, perm->rounds_f / 2, perm->rounds_p, perm->sbox_degree, perm->legacy_internal, p, mu);
+    }
+    for (unsigned i = 0; i < perm->width; i++)
         state[i] = monty_reduce(s[i], p, mu);
 }
 

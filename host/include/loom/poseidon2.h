@@ -66,7 +66,11 @@ LOOM_MUST_USE loom_status loom_perm_family_by_name(loom_perm_family *out, const 
 size_t loom_poseidon2_count(void);
 const loom_poseidon2 *loom_poseidon2_at(size_t i);
 
-/* Permutes `state` (perm->width canonical values) in place. Inputs must be canonical. */
+/*
+ * Permutes `state` (perm->width canonical values) in place. Inputs must be canonical. `perm` is
+ * one of the built-in instances or a caller-built one with width 16 or 24, rounds_f <= 8 and
+ * rounds_p <= 32 (larger instances are not supported).
+ */
 void loom_poseidon2_permute(const loom_poseidon2 *perm, uint32_t *state);
 
 /*

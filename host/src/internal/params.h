@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The generated parameter tables (params_data.c, from tools/gen_params.py). */
+/* The generated parameter tables (params_data.c, from host/tools/gen_params.py). */
 #ifndef LOOM_INTERNAL_PARAMS_H
 #define LOOM_INTERNAL_PARAMS_H
 

@@ -1,0 +1,96 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <string.h>
+
+#include "cli.h"
+
+static const cli_option opts[] = {
+    {"json", 0, NULL, "print {\"devices\": [...]} as JSON"},
+    {"config", 1, "FILE", "use the devices of this configuration (default: $LOOM_CONFIG, else built-in: auto)"},
+};
+
+int cmd_devices(int argc, char **argv)
+{
+    cli_args a = {.command = "devices",
+                  .usage = "  loom devices [--json] [--config FILE]",
+                  .about = "Lists the devices a job would use: every discovered device for 'devices: auto', or "
+                           "the ones\nthe configuration lists (a listed device that is absent is an error unless "
+                           "marked optional).\nThe id column is the name commands, configs and messages use.",
+                  .options = opts,
+                  .n_options = sizeof opts / sizeof opts[0]};
+    int rc = cli_parse(&a, argc, argv);
+    if (rc)
+        return rc < 0 ? EXIT_OK : rc;
+    cli_job job;
+    if ((rc = cli_job_resolve(&job, &a)))
+        return rc;
+    loom_ctx *ctx;
+    loom_status s = loom_ctx_create(&ctx, job.cfg);
+    if (s != LOOM_OK) {
+        cli_job_free(&job);
+        return cli_fail("devices", s);
+    }
+    char notes[1024];
+    loom_device_info all[64];
+    size_t n_all;
+    s = loom_devices_discover(all, 64, &n_all, notes, sizeof notes);
+    if (s != LOOM_OK) {
+        loom_ctx_destroy(ctx);
+        cli_job_free(&job);
+        return cli_fail("devices", s);
+    }
+    size_t n = loom_ctx_device_count(ctx);
+    if (cli_flag(&a, "json")) {
+        printf("{\"config\": ");
+        json_str(stdout, job.cfg->source);
+        printf(", \"devices\": [");
+        for (size_t i = 0; i < n; i++) {
+            const loom_device_info *d = loom_ctx_device(ctx, i);
+            printf("%s\n  {\"id\": ", i ? "," : "");
+            json_str(stdout, d->id);
+            printf(", \"kind\": \"%s\", \"backend\": ", loom_device_kind_name(d->kind));
+            json_str(stdout, d->backend);
+            printf(", \"name\": ");
+            json_str(stdout, d->name);
+            printf(", \"compute_units\": %u, \"threads\": %u, \"memory_bytes\": %llu", d->compute_units,
+                   d->threads, (unsigned long long)d->memory_bytes);
+            if (d->kind == LOOM_DEVICE_CPU) {
+                printf(", \"simd\": ");
+                json_str(stdout, d->simd_in_use);
+                printf(", \"simd_available\": [");
+                char avail[64];
+                snprintf(avail, sizeof avail, "%s", d->simd_available);
+                int first = 1;
+                for (char *tok = strtok(avail, ","); tok; tok = strtok(NULL, ","), first = 0) {
+                    printf("%s", first ? "" : ", ");
+                    json_str(stdout, tok);
+                }
+                printf("]");
+            }
+            printf("}");
+        }
+        printf("\n], \"notes\": [");
+        int first = 1;
+        for (char *line = strtok(notes, "\n"); line; line = strtok(NULL, "\n"), first = 0) {
+            printf("%s", first ? "" : ", ");
+            json_str(stdout, line);
+        }
+        printf("]}\n");
+    } else {
+        printf("Devices (config: %s)\n", job.cfg->source);
+        printf("  %-8s %-6s %-8s %6s %8s %10s  %s\n", "id", "kind", "backend", "units", "threads", "memory", "name");
+        for (size_t i = 0; i < n; i++) {
+            const loom_device_info *d = loom_ctx_device(ctx, i);
+            printf("  %-8s %-6s %-8s %6u %8u %7.1f GiB  %s\n", d->id, loom_device_kind_name(d->kind), d->backend,
+                   d->compute_units, d->threads, (double)d->memory_bytes / (1024.0 * 1024 * 1024), d->name);
+            if (d->kind == LOOM_DEVICE_CPU)
+                printf("  %-8s SIMD in use: %s; available: %s\n", "", d->simd_in_use, d->simd_available);
+        }
+        if (notes[0])
+            printf("Not present:\n");
+        for (char *line = strtok(notes, "\n"); line; line = strtok(NULL, "\n"))
+            printf("  %s\n", line);
+    }
+    loom_ctx_destroy(ctx);
+    cli_job_free(&job);
+    return EXIT_OK;
+}

@@ -1,0 +1,8 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "internal/driver.h"
+
+/* Every driver compiled into this build. The CPU is always first and always present. */
+const loom_driver *const loom_drivers[] = {
+    &loom_driver_cpu,
+};
+const size_t loom_driver_count = sizeof loom_drivers / sizeof loom_drivers[0];

@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The driver seam. Each device kind lives in host/src/drivers/<kind>/ and exports one
+ * loom_driver: discovery, open/close, and an ops table of the kernels the job pipeline needs.
+ * drivers/registry.c lists them; a kind whose toolchain is missing is simply not compiled in,
+ * and discovery then says so. Adding a device kind means adding a folder and one line there.
+ */
+#ifndef LOOM_INTERNAL_DRIVER_H
+#define LOOM_INTERNAL_DRIVER_H
+
+#include "internal/common.h"
+#include "loom/device.h"
+#include "loom/field.h"
+#include "loom/matrix.h"
+#include "loom/poseidon2.h"
+
+typedef struct loom_device loom_device;
+
+/* Kernels on host-visible buffers. Devices with their own memory copy in and out themselves. */
+typedef struct {
+    /* out ((rows << added_bits) x cols) = coset LDE of `in` with `shift`, rows bit-reversed if asked. */
+    loom_status (*coset_lde)(loom_device *dev, uint32_t *out, const loom_field *f, const uint32_t *in, size_t rows,
+                             size_t cols, unsigned added_bits, uint32_t shift, int bit_reverse);
+    /* out[i] = sponge(concat of row row0 + i of each view), i < count. */
+    loom_status (*hash_rows)(loom_device *dev, loom_digest *out, const loom_poseidon2 *perm,
+                             const loom_matrix_view *views, size_t n_views, size_t row0, size_t count);
+    /* out[i] = compress(in[2i], in[2i + 1]), i < n_out. */
+    loom_status (*compress)(loom_device *dev, loom_digest *out, const loom_poseidon2 *perm, const loom_digest *in,
+                            size_t n_out);
+} loom_device_ops;
+
+typedef struct loom_driver {
+    const char *name;          /* "cpu", "cuda", ... */
+    loom_device_kind kind;
+    /* Fills up to max records, sets *n. When it finds none, writes the reason to `why`. */
+    loom_status (*discover)(loom_device_info *out, size_t max, size_t *n, char *why, size_t why_len);
+    loom_status (*open)(loom_device *dev);
+    void (*close)(loom_device *dev);
+    const loom_device_ops *ops;
+} loom_driver;
+
+/* An opened device. */
+struct loom_device {
+    loom_device_info info;
+    const loom_driver *driver;
+    void *impl;
+};
+
+LOOM_HIDDEN extern const loom_driver *const loom_drivers[];
+LOOM_HIDDEN extern const size_t loom_driver_count;
+
+LOOM_HIDDEN extern const loom_driver loom_driver_cpu;
+
+#endif

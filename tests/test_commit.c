@@ -1,0 +1,155 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <string.h>
+
+#include "loom/loom.h"
+#include "test_util.h"
+
+static loom_ctx *ctx;
+
+static int setup(void **state)
+{
+    (void)state;
+    return loom_ctx_create(&ctx, NULL) == LOOM_OK ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    loom_ctx_destroy(ctx);
+    return 0;
+}
+
+/* shared/kat/merkle_sponge_spec.txt "Reference commit examples": 4x3, E[r][c] = 3r+c+1, blowup 1. */
+static void test_reference_commits(void **state)
+{
+    (void)state;
+    uint32_t e[12];
+    for (uint32_t r = 0; r < 4; r++)
+        for (uint32_t c = 0; c < 3; c++)
+            e[3 * r + c] = 3 * r + c + 1;
+    static const struct {
+        loom_field_id f;
+        loom_perm_family p;
+        uint32_t root[8];
+    } cases[] = {
+        {LOOM_FIELD_BABYBEAR, LOOM_PERM_PLONKY3, {909485373, 1418142165, 442560074, 1116996006, 233656064, 836647449, 572574795, 1965068526}},
+        {LOOM_FIELD_BABYBEAR, LOOM_PERM_SP1, {1314206058, 1189366365, 204683156, 921308446, 50088845, 536826296, 1197136048, 56182991}},
+        {LOOM_FIELD_KOALABEAR, LOOM_PERM_PLONKY3, {919837700, 1054332979, 1961324481, 937547721, 215717770, 1795501513, 1811854441, 553340774}},
+        {LOOM_FIELD_KOALABEAR, LOOM_PERM_SP1, {1054447952, 141047440, 336740667, 1411747757, 30030221, 1846671317, 653383314, 615268379}},
+    };
+    loom_matrix_view v = {e, 4, 3};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        loom_commit_params params = {cases[i].f, cases[i].p, 1};
+        loom_digest root;
+        loom_commit_report rep;
+        assert_int_equal(loom_commit(ctx, &root, &rep, &params, &v, 1), LOOM_OK);
+        assert_memory_equal(root.v, cases[i].root, sizeof root.v);
+        assert_int_equal(rep.lde_rows, 8);
+        /* 8 leaves of 3 columns: 8 absorptions, then 4 + 2 + 1 compressions */
+        assert_int_equal(rep.permutations, 8 + 7);
+        assert_string_equal(rep.devices[0].id, "cpu0");
+    }
+}
+
+/* The commit equals its definition composed from the public pieces, for several traces at once. */
+static void test_commit_is_lde_bitrev_tree(void **state)
+{
+    (void)state;
+    test_rng rng = {test_seed()};
+    for (int fi = 0; fi < LOOM_FIELD_COUNT; fi++) {
+        const loom_field *f = loom_field_get((loom_field_id)fi);
+        for (unsigned blowup = 0; blowup <= 2; blowup++) {
+            static const size_t shapes[3][2] = {{32, 7}, {8, 17}, {32, 1}};
+            uint32_t *tr[3], *lde[3];
+            loom_matrix_view tv[3], lv[3];
+            for (int m = 0; m < 3; m++) {
+                size_t rows = shapes[m][0], cols = shapes[m][1];
+                tr[m] = malloc(rows * cols * 4);
+                lde[m] = malloc((rows << blowup) * cols * 4);
+                for (size_t i = 0; i < rows * cols; i++)
+                    tr[m][i] = test_element(&rng, f->p);
+                assert_int_equal(loom_coset_lde_batch(f, lde[m], tr[m], rows, cols, blowup, f->generator), LOOM_OK);
+                assert_int_equal(loom_bit_reverse_rows(lde[m], rows << blowup, cols), LOOM_OK);
+                tv[m] = (loom_matrix_view){tr[m], rows, cols};
+                lv[m] = (loom_matrix_view){lde[m], rows << blowup, cols};
+            }
+            const loom_poseidon2 *perm;
+            assert_int_equal(loom_poseidon2_get(&perm, f->id, LOOM_PERM_PLONKY3, 16), LOOM_OK);
+            loom_merkle_tree *t;
+            assert_int_equal(loom_merkle_tree_build(&t, perm, lv, 3), LOOM_OK);
+            loom_digest want = loom_merkle_tree_root(t), got;
+            loom_merkle_tree_free(t);
+            loom_commit_params params = {f->id, LOOM_PERM_PLONKY3, blowup};
+            assert_int_equal(loom_commit(ctx, &got, NULL, &params, tv, 3), LOOM_OK);
+            assert_memory_equal(&got, &want, sizeof got);
+            for (int m = 0; m < 3; m++) {
+                free(tr[m]);
+                free(lde[m]);
+            }
+        }
+    }
+}
+
+static void test_commit_errors(void **state)
+{
+    (void)state;
+    uint32_t e[24] = {0};
+    loom_digest root;
+    loom_commit_params params = {LOOM_FIELD_BABYBEAR, LOOM_PERM_PLONKY3, 1};
+    loom_matrix_view v = {e, 6, 4};
+    assert_int_equal(loom_commit(ctx, &root, NULL, &params, &v, 1), LOOM_ERR_SIZE);
+    assert_non_null(strstr(loom_last_error(), "power of two"));
+    v.rows = 4;
+    e[13] = 0x78000001u;
+    assert_int_equal(loom_commit(ctx, &root, NULL, &params, &v, 1), LOOM_ERR_NOT_CANONICAL);
+    assert_non_null(strstr(loom_last_error(), "row 3, column 1"));
+    e[13] = 0;
+    params.log_blowup = 9;
+    assert_int_equal(loom_commit(ctx, &root, NULL, &params, &v, 1), LOOM_ERR_INVALID_ARG);
+    params.log_blowup = 1;
+    params.field = (loom_field_id)5;
+    assert_int_equal(loom_commit(ctx, &root, NULL, &params, &v, 1), LOOM_ERR_INVALID_ARG);
+    params.field = LOOM_FIELD_KOALABEAR;
+    static uint32_t big;
+    loom_matrix_view huge = {&big, (size_t)1 << 24, 1}; /* 2^24 * 2 exceeds KoalaBear's 2^24: rejected before reading */
+    assert_int_equal(loom_commit(ctx, &root, NULL, &params, &huge, 1), LOOM_ERR_SIZE);
+    assert_non_null(strstr(loom_last_error(), "two-adicity"));
+}
+
+static void test_ctx_devices(void **state)
+{
+    (void)state;
+    assert_true(loom_ctx_device_count(ctx) >= 1);
+    const loom_device_info *d = loom_ctx_device(ctx, 0);
+    assert_string_equal(d->id, "cpu0");
+    assert_int_equal(d->kind, LOOM_DEVICE_CPU);
+    assert_true(d->compute_units >= 1);
+    assert_null(loom_ctx_device(ctx, 99));
+
+    /* A listed device that is absent is an error naming the line, unless optional. */
+    const char *yaml = "version: 1\ndevices:\n  - id: cpu0\n    kind: cpu\n  - id: gpu0\n    kind: gpu\n";
+    loom_config *cfg;
+    assert_int_equal(loom_config_parse(&cfg, yaml, strlen(yaml), "mix.yaml"), LOOM_OK);
+    loom_ctx *c2 = NULL;
+    assert_int_equal(loom_ctx_create(&c2, cfg), LOOM_ERR_NOT_FOUND);
+    assert_non_null(strstr(loom_last_error(), "mix.yaml:5"));
+    assert_non_null(strstr(loom_last_error(), "'gpu0' not found"));
+    loom_config_free(cfg);
+    const char *yaml2 = "version: 1\ndevices:\n  - id: cpu0\n    kind: cpu\n  - id: gpu0\n    kind: gpu\n    optional: true\n";
+    assert_int_equal(loom_config_parse(&cfg, yaml2, strlen(yaml2), "mix.yaml"), LOOM_OK);
+    assert_int_equal(loom_ctx_create(&c2, cfg), LOOM_OK);
+    assert_int_equal(loom_ctx_device_count(c2), 1);
+    loom_ctx_destroy(c2);
+    loom_config_free(cfg);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_reference_commits),
+        cmocka_unit_test(test_commit_is_lde_bitrev_tree),
+        cmocka_unit_test(test_commit_errors),
+        cmocka_unit_test(test_ctx_devices),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
