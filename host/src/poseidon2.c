@@ -7,7 +7,9 @@
 #include <pthread.h>
 #include <string.h>
 
+#include "cpu/kernels.h"
 #include "internal/monty.h"
+#include "internal/poseidon2_ref.h"
 #include "internal/params.h"
 
 loom_status loom_poseidon2_get(const loom_poseidon2 **out, loom_field_id field, loom_perm_family family,
@@ -62,12 +64,7 @@ const loom_poseidon2 *loom_poseidon2_at(size_t i)
 }
 
 /* Montgomery-form copies of each instance's constants, made once per process. */
-typedef struct {
-    uint32_t ext_initial[4 * LOOM_POSEIDON2_MAX_WIDTH];
-    uint32_t internal[32];
-    uint32_t ext_final[4 * LOOM_POSEIDON2_MAX_WIDTH];
-    uint32_t diag[LOOM_POSEIDON2_MAX_WIDTH];
-} monty_consts;
+typedef loom_poseidon2_monty monty_consts;
 
 static monty_consts consts[LOOM_POSEIDON2_SET_COUNT];
 static pthread_once_t consts_once = PTHREAD_ONCE_INIT;
@@ -87,6 +84,15 @@ static void consts_init(void)
         for (unsigned i = 0; i < w; i++)
             consts[k].diag[i] = loom_field_to_monty(f, perm->diag[i]);
     }
+}
+
+const loom_poseidon2_monty *loom_poseidon2_monty_consts(const loom_poseidon2 *perm)
+{
+    const size_t k = (size_t)(perm - loom_poseidon2_tables);
+    if (k >= LOOM_POSEIDON2_SET_COUNT)
+        return NULL;
+    pthread_once(&consts_once, consts_init);
+    return &consts[k];
 }
 
 #if defined(__GNUC__) || defined(__clang__)
@@ -233,16 +239,28 @@ loom_digest loom_poseidon2_compress(const loom_poseidon2 *perm, const loom_diges
     return d;
 }
 
-void loom_poseidon2_hash_rows(const loom_poseidon2 *perm, loom_digest *out, const uint32_t *m, size_t rows,
-                              size_t cols, size_t stride)
+void loom_ref_hash_rows(const loom_poseidon2 *perm, loom_digest *out, const uint32_t *m, size_t rows, size_t cols,
+                        size_t stride)
 {
     for (size_t r = 0; r < rows; r++)
         out[r] = loom_poseidon2_hash(perm, m + r * stride, cols);
 }
 
-void loom_poseidon2_compress_level(const loom_poseidon2 *perm, loom_digest *out, const loom_digest *in,
-                                   size_t n_out)
+void loom_ref_compress_level(const loom_poseidon2 *perm, loom_digest *out, const loom_digest *in, size_t n_out)
 {
     for (size_t i = 0; i < n_out; i++)
         out[i] = loom_poseidon2_compress(perm, &in[2 * i], &in[2 * i + 1]);
+}
+
+/* The batch entry points run on the active SIMD level (bit-identical to the reference above). */
+void loom_poseidon2_hash_rows(const loom_poseidon2 *perm, loom_digest *out, const uint32_t *m, size_t rows,
+                              size_t cols, size_t stride)
+{
+    loom_cpu_kernels_active()->hash_rows(perm, out, m, rows, cols, stride);
+}
+
+void loom_poseidon2_compress_level(const loom_poseidon2 *perm, loom_digest *out, const loom_digest *in,
+                                   size_t n_out)
+{
+    loom_cpu_kernels_active()->compress(perm, out, in, n_out);
 }
