@@ -86,9 +86,19 @@ static void consts_init(void)
     }
 }
 
+/* The table index of a built-in instance, or LOOM_POSEIDON2_SET_COUNT for a caller-built one
+ * (compared by address: subtracting pointers into different objects is undefined). */
+static size_t table_index(const loom_poseidon2 *perm)
+{
+    size_t k = 0;
+    while (k < LOOM_POSEIDON2_SET_COUNT && perm != &loom_poseidon2_tables[k])
+        k++;
+    return k;
+}
+
 const loom_poseidon2_monty *loom_poseidon2_monty_consts(const loom_poseidon2 *perm)
 {
-    const size_t k = (size_t)(perm - loom_poseidon2_tables);
+    const size_t k = table_index(perm);
     if (k >= LOOM_POSEIDON2_SET_COUNT)
         return NULL;
     pthread_once(&consts_once, consts_init);
@@ -174,7 +184,7 @@ static ALWAYS_INLINE void permute_core(const monty_consts *c, uint32_t *s, const
 void loom_poseidon2_permute(const loom_poseidon2 *perm, uint32_t *state)
 {
     pthread_once(&consts_once, consts_init);
-    const size_t k = (size_t)(perm - loom_poseidon2_tables);
+    const size_t k = table_index(perm);
     const loom_field *f = loom_field_get(perm->field);
     const uint32_t p = f->p, mu = f->mu, r2 = f->r2_mod_p;
     uint32_t s[LOOM_POSEIDON2_MAX_WIDTH];
