@@ -39,7 +39,7 @@ static void test_reference_commits(void **state)
     };
     loom_matrix_view v = {e, 4, 3};
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        loom_commit_params params = {cases[i].f, cases[i].p, 1};
+        loom_commit_params params = {cases[i].f, cases[i].p, 1, NULL};
         loom_digest root;
         loom_commit_report rep;
         assert_int_equal(loom_commit(ctx, &root, &rep, &params, &v, 1), LOOM_OK);
@@ -79,7 +79,7 @@ static void test_commit_is_lde_bitrev_tree(void **state)
             assert_int_equal(loom_merkle_tree_build(&t, perm, lv, 3), LOOM_OK);
             loom_digest want = loom_merkle_tree_root(t), got;
             loom_merkle_tree_free(t);
-            loom_commit_params params = {f->id, LOOM_PERM_PLONKY3, blowup};
+            loom_commit_params params = {f->id, LOOM_PERM_PLONKY3, blowup, NULL};
             assert_int_equal(loom_commit(ctx, &got, NULL, &params, tv, 3), LOOM_OK);
             assert_memory_equal(&got, &want, sizeof got);
             for (int m = 0; m < 3; m++) {
@@ -95,7 +95,7 @@ static void test_commit_errors(void **state)
     (void)state;
     uint32_t e[24] = {0};
     loom_digest root;
-    loom_commit_params params = {LOOM_FIELD_BABYBEAR, LOOM_PERM_PLONKY3, 1};
+    loom_commit_params params = {LOOM_FIELD_BABYBEAR, LOOM_PERM_PLONKY3, 1, NULL};
     loom_matrix_view v = {e, 6, 4};
     assert_int_equal(loom_commit(ctx, &root, NULL, &params, &v, 1), LOOM_ERR_SIZE);
     assert_non_null(strstr(loom_last_error(), "power of two"));

@@ -15,6 +15,8 @@ static const cli_option opts[] = {
     {"field", 1, "NAME", "babybear | koalabear (default: config, else babybear)"},
     {"perm", 1, "NAME", "plonky3 | sp1 Poseidon2 instance (default: config, else plonky3)"},
     {"config", 1, "FILE", "device configuration (default: $LOOM_CONFIG, else built-in)"},
+    {"device", 1, "ID", "run every stage on this device (e.g. cpu0, gpu0); default: the fastest present"},
+    {"threads", 1, "N", "CPU worker threads (default: $LOOM_THREADS, config, else one per core)"},
     {"json", 0, NULL, "print one JSON object on stdout"},
 };
 
@@ -73,7 +75,7 @@ int cmd_commit(int argc, char **argv)
         goto out;
     }
     loom_clear_error(); /* so a bare out-of-memory below is not reported with an older message */
-    loom_commit_params params = {f->id, job.perm, job.log_blowup};
+    loom_commit_params params = {f->id, job.perm, job.log_blowup, cli_get(&a, "device")};
     loom_digest *roots = calloc(shards, sizeof *roots);
     loom_commit_report total, rep;
     memset(&total, 0, sizeof total);

@@ -4,6 +4,7 @@
  * scheduler can later route stages to other devices; today the first device of the context runs
  * them all.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -102,8 +103,33 @@ loom_status loom_commit(loom_ctx *ctx, loom_digest *root, loom_commit_report *re
     for (size_t i = 0; i < rep->n_devices; i++)
         memcpy(rep->devices[i].id, ctx->devices[i].info.id, sizeof rep->devices[i].id);
 
-    job j = {&ctx->devices[0], rep, 0};
+    /* Until the scheduler routes stages, one device runs the whole job: the one asked for, else
+     * the first GPU (it has the whole-commit op), else the first device (the CPU). */
+    size_t slot = 0;
+    if (params->device) {
+        while (slot < ctx->n_devices && strcmp(ctx->devices[slot].info.id, params->device) != 0)
+            slot++;
+        if (slot == ctx->n_devices) {
+            char ids[256] = "";
+            for (size_t i = 0; i < ctx->n_devices; i++)
+                snprintf(ids + strlen(ids), sizeof ids - strlen(ids), "%s%s", i ? ", " : "", ctx->devices[i].info.id);
+            return loom_fail(LOOM_ERR_NOT_FOUND, "device '%s' is not in this context; present: %s", params->device, ids);
+        }
+    } else {
+        for (size_t i = 0; i < ctx->n_devices; i++)
+            if (ctx->devices[i].info.kind == LOOM_DEVICE_GPU) {
+                slot = i;
+                break;
+            }
+    }
+    loom_device *dev = &ctx->devices[slot];
     double t_start = loom_now();
+    if (dev->driver->ops->commit) {
+        loom_status cs = dev->driver->ops->commit(dev, root, rep, slot, f, perm, traces, n_traces, params->log_blowup);
+        rep->total_s = loom_now() - t_start;
+        return cs;
+    }
+    job j = {dev, rep, slot};
     loom_status s = LOOM_OK;
     uint32_t *lde[LOOM_MERKLE_MAX_MATRICES] = {0};
     loom_matrix_view views[LOOM_MERKLE_MAX_MATRICES];
@@ -120,8 +146,8 @@ loom_status loom_commit(loom_ctx *ctx, loom_digest *root, loom_commit_report *re
         double dt = loom_now() - t0;
         rep->lde_s += dt;
         rep->lde_rows += rows;
-        rep->devices[0].lde_columns += cols;
-        rep->devices[0].busy_s += dt;
+        rep->devices[slot].lde_columns += cols;
+        rep->devices[slot].busy_s += dt;
         views[t] = (loom_matrix_view){lde[t], rows, cols};
     }
     if (s == LOOM_OK) {

@@ -24,6 +24,12 @@ typedef struct {
     uint64_t memory_bytes;         /* memory the device can use (CPU: physical RAM) */
     char simd_in_use[16];          /* CPU: SIMD level the kernels use ("scalar", ...) */
     char simd_available[64];       /* CPU: levels the processor supports, comma-separated */
+    char pci_bus_id[32];           /* GPU: "0000:1b:00.0" */
+    unsigned cc_major, cc_minor;   /* GPU: compute capability */
+    unsigned clock_mhz;            /* GPU: SM clock */
+    uint64_t l2_bytes;             /* GPU: L2 cache */
+    unsigned peer_mask;            /* GPU: bit j set = direct (NVLink / PCIe P2P) access to gpu<j> */
+    int ordinal;                   /* index within its backend (CUDA device number, ...) */
 } loom_device_info;
 
 /*

@@ -58,6 +58,7 @@ typedef struct {
     loom_field_id field;       /* LOOM_FIELD_BABYBEAR or LOOM_FIELD_KOALABEAR */
     loom_perm_family perm;     /* LOOM_PERM_PLONKY3 or LOOM_PERM_SP1 (width 16) */
     unsigned log_blowup;       /* LDE blowup 2^log_blowup, 0..8 */
+    const char *device;        /* run on this device id ("gpu0"); NULL: the first GPU, else the CPU */
 } loom_commit_params;
 
 #define LOOM_REPORT_MAX_DEVICES 64
@@ -67,6 +68,8 @@ typedef struct {
     double lde_s;          /* coset LDE + bit reversal, all traces */
     double hash_s;         /* leaf hashing (and injected rows) */
     double compress_s;     /* Merkle compression levels */
+    double h2d_s;          /* host-to-device copies (GPU) */
+    uint64_t bytes_h2d;
     double total_s;
     uint64_t lde_rows;     /* rows of the committed (extended) matrices */
     uint64_t permutations; /* Poseidon2 permutations */

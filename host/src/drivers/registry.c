@@ -4,5 +4,8 @@
 /* Every driver compiled into this build. The CPU is always first and always present. */
 const loom_driver *const loom_drivers[] = {
     &loom_driver_cpu,
+#ifdef LOOM_HAVE_CUDA_DRIVER
+    &loom_driver_cuda,
+#endif
 };
 const size_t loom_driver_count = sizeof loom_drivers / sizeof loom_drivers[0];

@@ -11,6 +11,7 @@
 #include "internal/common.h"
 #include "loom/device.h"
 #include "loom/field.h"
+#include "loom/loom.h"
 #include "loom/matrix.h"
 #include "loom/poseidon2.h"
 
@@ -27,6 +28,14 @@ typedef struct {
     /* out[i] = compress(in[2i], in[2i + 1]), i < n_out. */
     loom_status (*compress)(loom_device *dev, loom_digest *out, const loom_poseidon2 *perm, const loom_digest *in,
                             size_t n_out);
+    /*
+     * Optional (NULL if absent): the whole commit on the device, from host traces to the root,
+     * with nothing but the traces and the root crossing the bus. Fills the stage times of `rep`
+     * (lde_s, hash_s, compress_s) and the work counters of its device slot `slot`.
+     */
+    loom_status (*commit)(loom_device *dev, loom_digest *root, loom_commit_report *rep, size_t slot,
+                          const loom_field *f, const loom_poseidon2 *perm, const loom_matrix_view *traces,
+                          size_t n_traces, unsigned log_blowup);
 } loom_device_ops;
 
 typedef struct loom_driver {
@@ -50,5 +59,8 @@ LOOM_HIDDEN extern const loom_driver *const loom_drivers[];
 LOOM_HIDDEN extern const size_t loom_driver_count;
 
 LOOM_HIDDEN extern const loom_driver loom_driver_cpu;
+#ifdef LOOM_HAVE_CUDA_DRIVER
+LOOM_HIDDEN extern const loom_driver loom_driver_cuda;
+#endif
 
 #endif

@@ -1,0 +1,1066 @@
+// SPDX-License-Identifier: Apache-2.0
+// The CUDA backend's kernels and their host-side orchestration, behind the C interface of
+// loom_cuda.h. Data on the device is column-major (column c of an M-row matrix at c * M), the
+// layout the NTT wants; the leaf sponge then reads row i of every column with coalesced loads.
+#include <cuda_runtime.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <algorithm>
+#include <vector>
+
+#include "loom_cuda.h"
+#include "ntt.cuh"
+#include "poseidon2.cuh"
+
+using namespace loom_cuda;
+
+namespace loom_cuda {
+__constant__ p2_consts c_p2[LOOM_CUDA_P2_SLOTS];
+}
+
+#define BB_P 0x78000001u
+#define BB_MU 0x88000001u
+#define KB_P 0x7f000001u
+#define KB_MU 0x81000001u
+#define CHUNK_COLS 8  // columns extended at a time: one sponge block
+
+// ------------------------------------------------------------------ errors
+
+static void set_err(char *err, size_t len, const char *what, const char *file, int line, cudaError_t e)
+{
+    if (err && len)
+        snprintf(err, len, "%s failed at %s:%d: %s (%s)", what, file, line, cudaGetErrorString(e), cudaGetErrorName(e));
+}
+
+// Records the failing expression, file and line; the caller's cleanup runs through `done`.
+#define CUDA_OK(expr)                                                                              \
+    do {                                                                                           \
+        cudaError_t e_ = (expr);                                                                   \
+        if (e_ != cudaSuccess) {                                                                   \
+            set_err(err, err_len, #expr, __FILE__, __LINE__, e_);                                  \
+            rc = e_ == cudaErrorMemoryAllocation ? LOOM_CUDA_NO_MEMORY : LOOM_CUDA_ERR;            \
+            goto done;                                                                             \
+        }                                                                                          \
+    } while (0)
+#define LAUNCH_OK() CUDA_OK(cudaGetLastError())
+
+// ------------------------------------------------------------------ kernels
+
+__device__ __forceinline__ size_t brev(size_t i, unsigned bits)
+{
+    return bits ? (size_t)(__brevll((unsigned long long)i) >> (64 - bits)) : 0;
+}
+
+struct gens_t {
+    uint32_t g[28];  // Montgomery form of the 2^k-th root (or its inverse), k = 0..27
+};
+
+// tw[h + j] = w_{2h}^j (Montgomery form) for every h = 2^s < n; tw[0] unused.
+__global__ void twiddle_kernel(uint32_t *tw, size_t n, gens_t gens, uint32_t one, field_params f)
+{
+    size_t x = (size_t)blockIdx.x * blockDim.x + threadIdx.x;
+    if (x == 0 || x >= n)
+        return;
+    unsigned s = 63 - __clzll((unsigned long long)x);  // h = 2^s <= x < 2h
+    size_t j = x - ((size_t)1 << s);
+    uint32_t base = gens.g[s + 1], acc = one;
+    while (j) {
+        if (j & 1)
+            acc = mont_mul(acc, base, f.p, f.mu);
+        base = mont_mul(base, base, f.p, f.mu);
+        j >>= 1;
+    }
+    tw[x] = acc;
+}
+
+// coef[j] = shift^j / n in Montgomery form, from pows[b] = shift^(2^b) (Montgomery form).
+__global__ void coset_coef_kernel(uint32_t *coef, size_t n, gens_t pows, uint32_t inv_n_m, field_params f)
+{
+    size_t j = (size_t)blockIdx.x * blockDim.x + threadIdx.x;
+    if (j >= n)
+        return;
+    uint32_t acc = inv_n_m;
+    for (unsigned b = 0; (j >> b) != 0; b++)
+        if ((j >> b) & 1)
+            acc = mont_mul(acc, pows.g[b], f.p, f.mu);
+    coef[j] = acc;
+}
+
+// dst[c * ld + i] = src[r(i) * k + c], r(i) = bitrev(i) if bitrev else i: row-major chunk to
+// column-major, optionally gathering in bit-reversed order (coalesced writes).
+__global__ void gather_kernel(uint32_t *dst, size_t ld, const uint32_t *src, size_t n, unsigned logn, unsigned k,
+                              int bitrev)
+{
+    size_t x = (size_t)blockIdx.x * blockDim.x + threadIdx.x;
+    if (x >= n * k)
+        return;
+    size_t c = x / n, i = x % n;
+    size_t r = bitrev ? brev(i, logn) : i;
+    dst[c * ld + i] = src[r * k + c];
+}
+
+// Coefficients j < n scaled by coef[j]; rows n..m-1 zeroed (the padding of the extension).
+__global__ void scale_pad_kernel(uint32_t *data, size_t ld, size_t n, size_t m, const uint32_t *coef, unsigned k,
+                                 field_params f)
+{
+    size_t x = (size_t)blockIdx.x * blockDim.x + threadIdx.x;
+    if (x >= m * k)
+        return;
+    size_t c = x / m, j = x % m;
+    uint32_t *v = data + c * ld + j;
+    *v = j < n ? mont_mul(*v, coef[j], f.p, f.mu) : 0u;
+}
+
+// dst (row-major, m x k) row i = src column-major row r(i), r = bitrev when `natural`
+// (the DIF output is bit-reversed; natural order needs the reversal undone).
+__global__ void transpose_out_kernel(uint32_t *dst, const uint32_t *src, size_t ld, size_t m, unsigned logm,
+                                     unsigned k, int natural)
+{
+    size_t x = (size_t)blockIdx.x * blockDim.x + threadIdx.x;
+    if (x >= m * k)
+        return;
+    size_t i = x / k, c = x % k;
+    size_t r = natural ? brev(i, logm) : i;
+    dst[x] = src[c * ld + r];
+}
+
+template <int W, int RP, int DEG, bool LEGACY, uint32_t P, uint32_t MU>
+__global__ void permute_many_kernel(uint32_t *states, size_t n, int slot)
+{
+    size_t i = (size_t)blockIdx.x * blockDim.x + threadIdx.x;
+    if (i >= n)
+        return;
+    uint32_t s[W];
+    const uint32_t r2 = P == BB_P ? 1172168163u : 402124772u;
+#pragma unroll
+    for (int k = 0; k < W; k++)
+        s[k] = mont_mul(states[i * W + k], r2, P, MU);
+    permute<W, RP, DEG, LEGACY, P, MU>(s, c_p2[slot]);
+#pragma unroll
+    for (int k = 0; k < W; k++)
+        states[i * W + k] = mont_mul(s[k], 1u, P, MU);
+}
+
+// Sponge absorption of m columns (lde[first .. first + m), column-major, ld) into rate
+// positions pos .. pos + m - 1 of every row's state (Montgomery form, 16 words a row), then the
+// permutation if `perm` (the block is full, or it is the last one).
+template <int W, int RP, int DEG, bool LEGACY, uint32_t P, uint32_t MU>
+__global__ void absorb_kernel(uint32_t *state, const uint32_t *lde, size_t ld, size_t m_rows, unsigned first,
+                              unsigned pos, unsigned m, int perm, int slot)
+{
+    size_t i = (size_t)blockIdx.x * blockDim.x + threadIdx.x;
+    if (i >= m_rows)
+        return;
+    const uint32_t r2 = P == BB_P ? 1172168163u : 402124772u;
+    uint4 *row = reinterpret_cast<uint4 *>(state + i * 16);
+    uint32_t s[16];
+#pragma unroll
+    for (int q = 0; q < 4; q++) {
+        uint4 v = row[q];
+        s[4 * q] = v.x, s[4 * q + 1] = v.y, s[4 * q + 2] = v.z, s[4 * q + 3] = v.w;
+    }
+#pragma unroll
+    for (unsigned c = 0; c < 8; c++)
+        if (c >= pos && c < pos + m)
+            s[c] = mont_mul(lde[(size_t)(first + c - pos) * ld + i], r2, P, MU);
+    if (perm)
+        permute<W, RP, DEG, LEGACY, P, MU>(s, c_p2[slot]);
+#pragma unroll
+    for (int q = 0; q < 4; q++)
+        row[q] = make_uint4(s[4 * q], s[4 * q + 1], s[4 * q + 2], s[4 * q + 3]);
+}
+
+// digests[i] = the canonical rate part of state row i.
+__global__ void digest_kernel(uint32_t *digests, const uint32_t *state, size_t n, field_params f)
+{
+    size_t x = (size_t)blockIdx.x * blockDim.x + threadIdx.x;
+    if (x >= n * 8)
+        return;
+    size_t i = x / 8, c = x % 8;
+    digests[x] = mont_mul(state[i * 16 + c], 1u, f.p, f.mu);
+}
+
+// out[i] = compress(a + i * as, b + i * bs): 8-word canonical digests. out may equal a only when
+// as == 8 (each thread then reads and writes its own digest).
+template <int W, int RP, int DEG, bool LEGACY, uint32_t P, uint32_t MU>
+__global__ void compress_kernel(uint32_t *out, const uint32_t *a, size_t as, const uint32_t *b, size_t bs, size_t n,
+                                int slot)
+{
+    size_t i = (size_t)blockIdx.x * blockDim.x + threadIdx.x;
+    if (i >= n)
+        return;
+    const uint32_t r2 = P == BB_P ? 1172168163u : 402124772u;
+    uint32_t s[16];
+#pragma unroll
+    for (int k = 0; k < 8; k++) {
+        s[k] = mont_mul(a[i * as + k], r2, P, MU);
+        s[8 + k] = mont_mul(b[i * bs + k], r2, P, MU);
+    }
+    permute<W, RP, DEG, LEGACY, P, MU>(s, c_p2[slot]);
+#pragma unroll
+    for (int k = 0; k < 8; k++)
+        out[i * 8 + k] = mont_mul(s[k], 1u, P, MU);
+}
+
+// out[i] = sponge(row i of a row-major matrix of `cols` columns).
+template <int W, int RP, int DEG, bool LEGACY, uint32_t P, uint32_t MU>
+__global__ void hash_rowmajor_kernel(uint32_t *out, const uint32_t *m, size_t rows, size_t cols, int slot)
+{
+    size_t i = (size_t)blockIdx.x * blockDim.x + threadIdx.x;
+    if (i >= rows)
+        return;
+    const uint32_t r2 = P == BB_P ? 1172168163u : 402124772u;
+    uint32_t s[16];
+#pragma unroll
+    for (int k = 0; k < 16; k++)
+        s[k] = 0;
+    const uint32_t *row = m + i * cols;
+    for (size_t c0 = 0; c0 < cols; c0 += 8) {
+#pragma unroll
+        for (int k = 0; k < 8; k++)
+            if (c0 + k < cols)
+                s[k] = mont_mul(row[c0 + k], r2, P, MU);
+        permute<W, RP, DEG, LEGACY, P, MU>(s, c_p2[slot]);
+    }
+#pragma unroll
+    for (int k = 0; k < 8; k++)
+        out[i * 8 + k] = mont_mul(s[k], 1u, P, MU);
+}
+
+// Width-16 instances: the ones a sponge or compression uses.
+#define P2_LAUNCH16(perm, KERNEL, grid, block, stream, ...)                                                      \
+    do {                                                                                                       \
+        if ((perm)->babybear && !(perm)->legacy)                                                               \
+            KERNEL<16, 13, 7, false, BB_P, BB_MU><<<(grid), (block), 0, (stream)>>>(__VA_ARGS__);              \
+        else if ((perm)->babybear)                                                                             \
+            KERNEL<16, 13, 7, true, BB_P, BB_MU><<<(grid), (block), 0, (stream)>>>(__VA_ARGS__);               \
+        else if (!(perm)->legacy)                                                                              \
+            KERNEL<16, 20, 3, false, KB_P, KB_MU><<<(grid), (block), 0, (stream)>>>(__VA_ARGS__);              \
+        else                                                                                                   \
+            KERNEL<16, 20, 3, true, KB_P, KB_MU><<<(grid), (block), 0, (stream)>>>(__VA_ARGS__);               \
+    } while (0)
+
+#define P2_LAUNCH_ANY(perm, KERNEL, grid, block, stream, ...)                                                    \
+    do {                                                                                                       \
+        if ((perm)->width == 24 && (perm)->babybear)                                                           \
+            KERNEL<24, 21, 7, false, BB_P, BB_MU><<<(grid), (block), 0, (stream)>>>(__VA_ARGS__);              \
+        else if ((perm)->width == 24)                                                                          \
+            KERNEL<24, 23, 3, false, KB_P, KB_MU><<<(grid), (block), 0, (stream)>>>(__VA_ARGS__);              \
+        else                                                                                                   \
+            P2_LAUNCH16(perm, KERNEL, grid, block, stream, __VA_ARGS__);                                       \
+    } while (0)
+
+static inline unsigned blocks_for(size_t n, unsigned threads) { return (unsigned)((n + threads - 1) / threads); }
+
+// ------------------------------------------------------------------ device state
+
+struct loom_cuda_dev {
+    int ordinal;
+    size_t mem_limit;
+    cudaStream_t comp, copy;
+    uint32_t *tw[2], *itw[2];  // forward / inverse twiddles per field (0 KoalaBear, 1 BabyBear)
+    unsigned tw_log[2], itw_log[2];
+};
+
+static field_params fparams(const loom_cuda_field *f) { return field_params{f->p, f->mu}; }
+
+static uint32_t host_mont_mul(uint32_t a, uint32_t b, uint32_t p, uint32_t mu)
+{
+    uint64_t x = (uint64_t)a * b;
+    uint32_t q = (uint32_t)x * mu;
+    uint64_t u = (uint64_t)q * p;
+    uint32_t hi = (uint32_t)((x - u) >> 32);
+    return x < u ? hi + p : hi;
+}
+static uint32_t to_m(const loom_cuda_field *f, uint32_t x) { return host_mont_mul(x, f->r2_mod_p, f->p, f->mu); }
+static uint32_t host_pow(const loom_cuda_field *f, uint32_t a, uint64_t e)
+{
+    uint32_t base = to_m(f, a), acc = f->r_mod_p;
+    while (e) {
+        if (e & 1)
+            acc = host_mont_mul(acc, base, f->p, f->mu);
+        base = host_mont_mul(base, base, f->p, f->mu);
+        e >>= 1;
+    }
+    return host_mont_mul(acc, 1, f->p, f->mu);
+}
+
+// The twiddle table for size 2^logn (forward or inverse), grown on demand and kept.
+static int get_twiddles(loom_cuda_dev *d, const loom_cuda_field *f, unsigned logn, int inverse, const uint32_t **out,
+                        char *err, size_t err_len)
+{
+    int rc = LOOM_CUDA_OK;
+    const int fi = f->p == BB_P;
+    uint32_t **slot = inverse ? &d->itw[fi] : &d->tw[fi];
+    unsigned *have = inverse ? &d->itw_log[fi] : &d->tw_log[fi];
+    if (*slot && *have >= logn) {
+        *out = *slot;
+        return LOOM_CUDA_OK;
+    }
+    {
+        if (logn < 10)
+            logn = 10;  // small tables are cheap; this avoids regrowing for every small size
+        if (logn > f->two_adicity)
+            logn = f->two_adicity;
+        gens_t g;
+        memset(&g, 0, sizeof g);
+        for (unsigned k = 0; k <= f->two_adicity && k < 28; k++) {
+            uint32_t w = f->two_adic_generators[k];
+            if (inverse)
+                w = host_pow(f, w, (uint64_t)f->p - 2);
+            g.g[k] = to_m(f, w);
+        }
+        uint32_t *t = NULL;
+        size_t n = (size_t)1 << logn;
+        CUDA_OK(cudaMalloc(&t, n * sizeof(uint32_t)));
+        twiddle_kernel<<<blocks_for(n, 256), 256, 0, d->comp>>>(t, n, g, f->r_mod_p, fparams(f));
+        LAUNCH_OK();
+        CUDA_OK(cudaStreamSynchronize(d->comp));
+        if (*slot)
+            cudaFree(*slot);
+        *slot = t;
+        *have = logn;
+        *out = t;
+    }
+done:
+    return rc;
+}
+
+// Runs stages [0, logn) as DIT (inverse twiddles) or [logn, 0) as DIF (forward), <= 10 a pass.
+static int run_ntt(loom_cuda_dev *d, uint32_t *data, size_t ld, size_t cols, unsigned logn, int dif,
+                   const uint32_t *tw, const loom_cuda_field *f, cudaStream_t st, char *err, size_t err_len)
+{
+    int rc = LOOM_CUDA_OK;
+    (void)d;
+    if (logn == 0 || cols == 0)
+        return LOOM_CUDA_OK;
+    const unsigned passes = (logn + NTT_MAX_PASS_LOG - 1) / NTT_MAX_PASS_LOG;
+    unsigned done_stages = 0;
+    for (unsigned pass = 0; pass < passes; pass++) {
+        unsigned k = (logn - done_stages + (passes - pass) - 1) / (passes - pass);  // balanced passes
+        unsigned s_lo = dif ? logn - done_stages - k : done_stages;
+        size_t T = (size_t)1 << k, L = (size_t)1 << s_lo, G = L < NTT_GROUPS ? L : NTT_GROUPS;
+        size_t blocks = cols * (((size_t)1 << logn) / (T * G));
+        unsigned threads = (unsigned)std::min<size_t>(NTT_THREADS, std::max<size_t>(32, T * G / 2));
+        size_t smem = T * G * sizeof(uint32_t);
+        if (dif)
+            ntt_pass<true><<<(unsigned)blocks, threads, smem, st>>>(data, ld, logn, s_lo, k, tw, fparams(f));
+        else
+            ntt_pass<false><<<(unsigned)blocks, threads, smem, st>>>(data, ld, logn, s_lo, k, tw, fparams(f));
+        LAUNCH_OK();
+        done_stages += k;
+    }
+done:
+    return rc;
+}
+
+static int check_perm16(const loom_cuda_perm *perm, char *err, size_t err_len)
+{
+    if (!perm || perm->width != 16 || perm->slot < 0 || perm->slot >= LOOM_CUDA_P2_SLOTS) {
+        snprintf(err, err_len, "the GPU sponge and compression need a width-16 Poseidon2 instance");
+        return LOOM_CUDA_BAD_ARG;
+    }
+    return LOOM_CUDA_OK;
+}
+
+// ------------------------------------------------------------------ C interface
+
+extern "C" int loom_cuda_count(int *n, char *why, size_t why_len)
+{
+    *n = 0;
+    cudaError_t e = cudaGetDeviceCount(n);
+    if (e != cudaSuccess) {
+        *n = 0;
+        if (why && why_len)
+            snprintf(why, why_len, "%s (%s)",
+                     e == cudaErrorNoDevice             ? "no CUDA GPU visible"
+                     : e == cudaErrorInsufficientDriver ? "no NVIDIA driver (libcuda) on this machine"
+                                                        : "CUDA runtime cannot start",
+                     cudaGetErrorName(e));
+        cudaGetLastError();
+        return LOOM_CUDA_OK;
+    }
+    if (*n == 0 && why && why_len)
+        snprintf(why, why_len, "no CUDA GPU visible (CUDA_VISIBLE_DEVICES=%s)",
+                 getenv("CUDA_VISIBLE_DEVICES") ? getenv("CUDA_VISIBLE_DEVICES") : "unset");
+    return LOOM_CUDA_OK;
+}
+
+extern "C" int loom_cuda_info_get(int ordinal, loom_cuda_info *out, char *err, size_t err_len)
+{
+    int rc = LOOM_CUDA_OK;
+    cudaDeviceProp prop;
+    int count = 0;
+    memset(out, 0, sizeof *out);
+    CUDA_OK(cudaGetDeviceProperties(&prop, ordinal));
+    snprintf(out->name, sizeof out->name, "%.127s", prop.name);
+    CUDA_OK(cudaDeviceGetPCIBusId(out->pci_bus_id, sizeof out->pci_bus_id, ordinal));
+    out->cc_major = prop.major, out->cc_minor = prop.minor;
+    out->sm_count = prop.multiProcessorCount;
+    CUDA_OK(cudaDeviceGetAttribute(&out->clock_khz, cudaDevAttrClockRate, ordinal));
+    CUDA_OK(cudaDeviceGetAttribute(&out->mem_clock_khz, cudaDevAttrMemoryClockRate, ordinal));
+    CUDA_OK(cudaDeviceGetAttribute(&out->mem_bus_bits, cudaDevAttrGlobalMemoryBusWidth, ordinal));
+    out->total_mem = prop.totalGlobalMem;
+    out->l2_bytes = (size_t)prop.l2CacheSize;
+    CUDA_OK(cudaGetDeviceCount(&count));
+    for (int j = 0; j < count && j < 32; j++) {
+        int can = 0;
+        if (j != ordinal && cudaDeviceCanAccessPeer(&can, ordinal, j) == cudaSuccess && can)
+            out->peer_mask |= 1u << j;
+    }
+    {
+        int prev = 0;
+        CUDA_OK(cudaGetDevice(&prev));
+        CUDA_OK(cudaSetDevice(ordinal));
+        size_t free_b = 0, total_b = 0;
+        CUDA_OK(cudaMemGetInfo(&free_b, &total_b));
+        out->free_mem = free_b;
+        CUDA_OK(cudaSetDevice(prev));
+    }
+done:
+    return rc;
+}
+
+extern "C" int loom_cuda_open(loom_cuda_dev **out, int ordinal, size_t mem_limit, char *err, size_t err_len)
+{
+    int rc = LOOM_CUDA_OK;
+    loom_cuda_dev *d = (loom_cuda_dev *)calloc(1, sizeof *d);
+    if (!d) {
+        snprintf(err, err_len, "out of host memory");
+        return LOOM_CUDA_NO_MEMORY;
+    }
+    d->ordinal = ordinal;
+    CUDA_OK(cudaSetDevice(ordinal));
+    CUDA_OK(cudaStreamCreateWithFlags(&d->comp, cudaStreamNonBlocking));
+    CUDA_OK(cudaStreamCreateWithFlags(&d->copy, cudaStreamNonBlocking));
+    {
+        size_t free_b = 0, total_b = 0;
+        CUDA_OK(cudaMemGetInfo(&free_b, &total_b));
+        d->mem_limit = mem_limit ? std::min(mem_limit, free_b) : free_b / 10 * 9;
+    }
+    *out = d;
+    return LOOM_CUDA_OK;
+done:
+    loom_cuda_close(d);
+    return rc;
+}
+
+extern "C" void loom_cuda_close(loom_cuda_dev *d)
+{
+    if (!d)
+        return;
+    cudaSetDevice(d->ordinal);
+    for (int i = 0; i < 2; i++) {
+        cudaFree(d->tw[i]);
+        cudaFree(d->itw[i]);
+    }
+    if (d->comp)
+        cudaStreamDestroy(d->comp);
+    if (d->copy)
+        cudaStreamDestroy(d->copy);
+    free(d);
+}
+
+extern "C" int loom_cuda_load_perm(loom_cuda_dev *d, const loom_cuda_perm *perm, char *err, size_t err_len)
+{
+    int rc = LOOM_CUDA_OK;
+    static const unsigned rp_bb[2] = {13, 21}, rp_kb[2] = {20, 23};
+    unsigned want = perm->babybear ? rp_bb[perm->width == 24] : rp_kb[perm->width == 24];
+    if (perm->slot < 0 || perm->slot >= LOOM_CUDA_P2_SLOTS || (perm->width != 16 && perm->width != 24) ||
+        perm->rounds_p != want || (perm->legacy && perm->width != 16)) {
+        snprintf(err, err_len, "Poseidon2 instance (width %u, %u internal rounds) has no GPU kernel", perm->width,
+                 perm->rounds_p);
+        return LOOM_CUDA_BAD_ARG;
+    }
+    p2_consts c;
+    memset(&c, 0, sizeof c);
+    memcpy(c.ext_initial, perm->ext_initial, 4 * perm->width * sizeof(uint32_t));
+    memcpy(c.ext_final, perm->ext_final, 4 * perm->width * sizeof(uint32_t));
+    memcpy(c.internal, perm->internal, perm->rounds_p * sizeof(uint32_t));
+    memcpy(c.diag, perm->diag, perm->width * sizeof(uint32_t));
+    CUDA_OK(cudaSetDevice(d->ordinal));
+    CUDA_OK(cudaMemcpyToSymbol(c_p2, &c, sizeof c, perm->slot * sizeof c));
+done:
+    return rc;
+}
+
+// Extends `k` columns already gathered (bit-reversed, rows 0..n-1 of each) in `lde` (ld = m):
+// inverse DIT, scale by coef and zero-pad, forward DIF. The result is bit-reversed.
+static int extend_columns(loom_cuda_dev *d, uint32_t *lde, size_t m, unsigned logn, unsigned logm, unsigned k,
+                          const uint32_t *coef, const uint32_t *itw, const uint32_t *tw, const loom_cuda_field *f,
+                          char *err, size_t err_len)
+{
+    int rc = run_ntt(d, lde, m, k, logn, 0, itw, f, d->comp, err, err_len);
+    if (rc)
+        return rc;
+    scale_pad_kernel<<<blocks_for(m * k, 256), 256, 0, d->comp>>>(lde, m, (size_t)1 << logn, m, coef, k, fparams(f));
+    cudaError_t e = cudaGetLastError();
+    if (e != cudaSuccess) {
+        set_err(err, err_len, "scale_pad_kernel", __FILE__, __LINE__, e);
+        return LOOM_CUDA_ERR;
+    }
+    return run_ntt(d, lde, m, k, logm, 1, tw, f, d->comp, err, err_len);
+}
+
+// shift^j / n for j < n, Montgomery form, on the device.
+static int make_coef(loom_cuda_dev *d, uint32_t *coef, const loom_cuda_field *f, unsigned logn, uint32_t shift,
+                     char *err, size_t err_len)
+{
+    gens_t pows;
+    memset(&pows, 0, sizeof pows);
+    uint32_t s = shift;
+    for (unsigned b = 0; b < 28; b++) {
+        pows.g[b] = to_m(f, s);
+        s = host_mont_mul(to_m(f, s), s, f->p, f->mu);  // canonical s^2
+    }
+    uint32_t inv_n = host_pow(f, (uint32_t)(((uint64_t)1 << logn) % f->p), (uint64_t)f->p - 2);
+    size_t n = (size_t)1 << logn;
+    coset_coef_kernel<<<blocks_for(n, 256), 256, 0, d->comp>>>(coef, n, pows, to_m(f, inv_n), fparams(f));
+    cudaError_t e = cudaGetLastError();
+    if (e != cudaSuccess) {
+        set_err(err, err_len, "coset_coef_kernel", __FILE__, __LINE__, e);
+        return LOOM_CUDA_ERR;
+    }
+    return LOOM_CUDA_OK;
+}
+
+static unsigned log2_exact(size_t x)
+{
+    unsigned k = 0;
+    while (((size_t)1 << k) < x)
+        k++;
+    return k;
+}
+
+// Copies columns [c0, c0 + k) of a row-major host matrix into a row-major n x k staging buffer.
+static void host_gather(uint32_t *dst, const uint32_t *src, size_t n, size_t cols, size_t c0, unsigned k)
+{
+    for (size_t i = 0; i < n; i++)
+        memcpy(dst + i * k, src + i * cols + c0, k * sizeof(uint32_t));
+}
+
+extern "C" int loom_cuda_coset_lde(loom_cuda_dev *d, uint32_t *out, const loom_cuda_field *f, const uint32_t *in,
+                                   size_t rows, size_t cols, unsigned added_bits, uint32_t shift, int bit_reverse,
+                                   char *err, size_t err_len)
+{
+    int rc = LOOM_CUDA_OK;
+    const unsigned logn = log2_exact(rows), logm = logn + added_bits;
+    const size_t m = rows << added_bits;
+    uint32_t *dev_in = NULL, *lde = NULL, *coef = NULL, *dev_out = NULL, *pin = NULL, *pout = NULL;
+    const uint32_t *tw = NULL, *itw = NULL;
+    CUDA_OK(cudaSetDevice(d->ordinal));
+    if ((rc = get_twiddles(d, f, logm, 0, &tw, err, err_len)) || (rc = get_twiddles(d, f, logn, 1, &itw, err, err_len)))
+        goto done;
+    CUDA_OK(cudaMalloc(&dev_in, rows * CHUNK_COLS * sizeof(uint32_t)));
+    CUDA_OK(cudaMalloc(&lde, m * CHUNK_COLS * sizeof(uint32_t)));
+    CUDA_OK(cudaMalloc(&dev_out, m * CHUNK_COLS * sizeof(uint32_t)));
+    CUDA_OK(cudaMalloc(&coef, rows * sizeof(uint32_t)));
+    CUDA_OK(cudaMallocHost(&pin, rows * CHUNK_COLS * sizeof(uint32_t)));
+    CUDA_OK(cudaMallocHost(&pout, m * CHUNK_COLS * sizeof(uint32_t)));
+    if ((rc = make_coef(d, coef, f, logn, shift, err, err_len)))
+        goto done;
+    for (size_t c0 = 0; c0 < cols; c0 += CHUNK_COLS) {
+        unsigned k = (unsigned)std::min<size_t>(CHUNK_COLS, cols - c0);
+        host_gather(pin, in, rows, cols, c0, k);
+        CUDA_OK(cudaMemcpyAsync(dev_in, pin, rows * k * sizeof(uint32_t), cudaMemcpyHostToDevice, d->comp));
+        gather_kernel<<<blocks_for(rows * k, 256), 256, 0, d->comp>>>(lde, m, dev_in, rows, logn, k, 1);
+        LAUNCH_OK();
+        if ((rc = extend_columns(d, lde, m, logn, logm, k, coef, itw, tw, f, err, err_len)))
+            goto done;
+        transpose_out_kernel<<<blocks_for(m * k, 256), 256, 0, d->comp>>>(dev_out, lde, m, m, logm, k, !bit_reverse);
+        LAUNCH_OK();
+        CUDA_OK(cudaMemcpyAsync(pout, dev_out, m * k * sizeof(uint32_t), cudaMemcpyDeviceToHost, d->comp));
+        CUDA_OK(cudaStreamSynchronize(d->comp));
+        for (size_t i = 0; i < m; i++)
+            memcpy(out + i * cols + c0, pout + i * k, k * sizeof(uint32_t));
+    }
+done:
+    cudaFree(dev_in), cudaFree(lde), cudaFree(dev_out), cudaFree(coef);
+    cudaFreeHost(pin), cudaFreeHost(pout);
+    return rc;
+}
+
+extern "C" int loom_cuda_hash_rows(loom_cuda_dev *d, uint32_t *out, const loom_cuda_perm *perm,
+                                   const loom_cuda_matrix *mats, size_t n_mats, size_t row0, size_t count, char *err,
+                                   size_t err_len)
+{
+    int rc = check_perm16(perm, err, err_len);
+    if (rc)
+        return rc;
+    size_t width = 0;
+    for (size_t m = 0; m < n_mats; m++)
+        width += mats[m].cols;
+    uint32_t *pin = NULL, *dev_in = NULL, *dev_out = NULL;
+    CUDA_OK(cudaSetDevice(d->ordinal));
+    CUDA_OK(cudaMallocHost(&pin, count * width * sizeof(uint32_t) + 4));
+    CUDA_OK(cudaMalloc(&dev_in, count * width * sizeof(uint32_t) + 4));
+    CUDA_OK(cudaMalloc(&dev_out, count * 8 * sizeof(uint32_t)));
+    for (size_t i = 0; i < count; i++) {
+        size_t off = 0;
+        for (size_t m = 0; m < n_mats; m++) {
+            memcpy(pin + i * width + off, mats[m].data + (row0 + i) * mats[m].cols, mats[m].cols * sizeof(uint32_t));
+            off += mats[m].cols;
+        }
+    }
+    CUDA_OK(cudaMemcpyAsync(dev_in, pin, count * width * sizeof(uint32_t), cudaMemcpyHostToDevice, d->comp));
+    if (count)
+        P2_LAUNCH16(perm, hash_rowmajor_kernel, blocks_for(count, 128), 128, d->comp, dev_out, dev_in, count, width,
+                    perm->slot);
+    LAUNCH_OK();
+    CUDA_OK(cudaMemcpyAsync(out, dev_out, count * 8 * sizeof(uint32_t), cudaMemcpyDeviceToHost, d->comp));
+    CUDA_OK(cudaStreamSynchronize(d->comp));
+done:
+    cudaFreeHost(pin), cudaFree(dev_in), cudaFree(dev_out);
+    return rc;
+}
+
+extern "C" int loom_cuda_compress(loom_cuda_dev *d, uint32_t *out, const loom_cuda_perm *perm, const uint32_t *in,
+                                  size_t n_out, char *err, size_t err_len)
+{
+    int rc = check_perm16(perm, err, err_len);
+    if (rc)
+        return rc;
+    uint32_t *dev = NULL, *dev_out = NULL;  /* separate output: thread i's output overlaps thread i/2's input */
+    CUDA_OK(cudaSetDevice(d->ordinal));
+    CUDA_OK(cudaMalloc(&dev, n_out * 16 * sizeof(uint32_t) + 4));
+    CUDA_OK(cudaMalloc(&dev_out, n_out * 8 * sizeof(uint32_t) + 4));
+    CUDA_OK(cudaMemcpyAsync(dev, in, n_out * 16 * sizeof(uint32_t), cudaMemcpyHostToDevice, d->comp));
+    if (n_out)
+        P2_LAUNCH16(perm, compress_kernel, blocks_for(n_out, 128), 128, d->comp, dev_out, dev, 16, dev + 8, 16, n_out,
+                    perm->slot);
+    LAUNCH_OK();
+    CUDA_OK(cudaMemcpyAsync(out, dev_out, n_out * 8 * sizeof(uint32_t), cudaMemcpyDeviceToHost, d->comp));
+    CUDA_OK(cudaStreamSynchronize(d->comp));
+done:
+    cudaFree(dev), cudaFree(dev_out);
+    return rc;
+}
+
+// ------------------------------------------------------------------ the commit
+
+namespace {
+
+struct commit_bufs {
+    uint32_t *state = nullptr;     // m_max x 16, Montgomery form
+    uint32_t *lde = nullptr;       // m_max x CHUNK_COLS, column-major
+    uint32_t *dev_in[2] = {nullptr, nullptr};
+    uint32_t *pin[2] = {nullptr, nullptr};
+    uint32_t *coef = nullptr;      // n_max
+    uint32_t *layer = nullptr;     // m_max x 8 digests
+    uint32_t *next = nullptr;      // m_max / 2 x 8
+    uint32_t *inj = nullptr;       // m_max / 2 x 8
+    cudaEvent_t copied[2] = {nullptr, nullptr}, consumed[2] = {nullptr, nullptr};
+    std::vector<cudaEvent_t> marks;  // pairs around timed regions on the compute stream
+    std::vector<int> mark_kind;      // 0 lde, 1 hash, 2 tree
+};
+
+}  // namespace
+
+static int mark(commit_bufs &b, cudaStream_t st, int kind, char *err, size_t err_len)
+{
+    int rc = LOOM_CUDA_OK;
+    cudaEvent_t e;
+    CUDA_OK(cudaEventCreate(&e));
+    CUDA_OK(cudaEventRecord(e, st));
+    b.marks.push_back(e);
+    b.mark_kind.push_back(kind);
+done:
+    return rc;
+}
+
+// Digests of one group of equal-height traces: sponge over their concatenated columns, fed one
+// extended 8-column chunk at a time while the next chunk's columns are gathered and copied.
+static int group_digests(loom_cuda_dev *d, commit_bufs &b, uint32_t *out, const loom_cuda_field *f,
+                         const loom_cuda_perm *perm, const loom_cuda_matrix *const *group, size_t n_group,
+                         unsigned log_blowup, uint32_t shift, loom_cuda_stats *st, size_t *chunk_no, char *err,
+                         size_t err_len)
+{
+    int rc = LOOM_CUDA_OK;
+    const size_t n = group[0]->rows, m = n << log_blowup;
+    const unsigned logn = log2_exact(n), logm = logn + log_blowup;
+    const uint32_t *tw = NULL, *itw = NULL;
+    unsigned pos = 0;
+    if ((rc = get_twiddles(d, f, logm, 0, &tw, err, err_len)) || (rc = get_twiddles(d, f, logn, 1, &itw, err, err_len)))
+        return rc;
+    if ((rc = make_coef(d, b.coef, f, logn, shift, err, err_len)))
+        return rc;
+    CUDA_OK(cudaMemsetAsync(b.state, 0, m * 16 * sizeof(uint32_t), d->comp));
+    for (size_t t = 0; t < n_group; t++) {
+        const loom_cuda_matrix *tr = group[t];
+        for (size_t c0 = 0; c0 < tr->cols; c0 += CHUNK_COLS) {
+            const unsigned k = (unsigned)std::min<size_t>(CHUNK_COLS, tr->cols - c0);
+            const int s = (int)(*chunk_no % 2);
+            (*chunk_no)++;
+            // The buffers of slot s were last used two chunks ago; wait until that chunk's
+            // gather kernel has read them, then refill while the GPU works on the previous chunk.
+            CUDA_OK(cudaEventSynchronize(b.consumed[s]));
+            host_gather(b.pin[s], tr->data, n, tr->cols, c0, k);
+            CUDA_OK(cudaMemcpyAsync(b.dev_in[s], b.pin[s], n * k * sizeof(uint32_t), cudaMemcpyHostToDevice, d->copy));
+            CUDA_OK(cudaEventRecord(b.copied[s], d->copy));
+            st->bytes_h2d += n * k * sizeof(uint32_t);
+            CUDA_OK(cudaStreamWaitEvent(d->comp, b.copied[s], 0));
+            if ((rc = mark(b, d->comp, 0, err, err_len)))
+                goto done;
+            gather_kernel<<<blocks_for(n * k, 256), 256, 0, d->comp>>>(b.lde, m, b.dev_in[s], n, logn, k, 1);
+            LAUNCH_OK();
+            CUDA_OK(cudaEventRecord(b.consumed[s], d->comp));
+            if ((rc = extend_columns(d, b.lde, m, logn, logm, k, b.coef, itw, tw, f, err, err_len)))
+                goto done;
+            if ((rc = mark(b, d->comp, 0, err, err_len)) || (rc = mark(b, d->comp, 1, err, err_len)))
+                goto done;
+            for (unsigned first = 0; first < k;) {
+                unsigned take = std::min(k - first, 8 - pos);
+                int full = pos + take == 8;
+                P2_LAUNCH16(perm, absorb_kernel, blocks_for(m, 128), 128, d->comp, b.state, b.lde, m, m, first, pos,
+                            take, full, perm->slot);
+                LAUNCH_OK();
+                if (full)
+                    st->permutations += m;
+                first += take;
+                pos = (pos + take) % 8;
+            }
+            if ((rc = mark(b, d->comp, 1, err, err_len)))
+                goto done;
+        }
+    }
+    if ((rc = mark(b, d->comp, 1, err, err_len)))
+        goto done;
+    if (pos != 0) {  // a partial last block: overwrite mode leaves the other rate words as they are
+        P2_LAUNCH16(perm, absorb_kernel, blocks_for(m, 128), 128, d->comp, b.state, b.lde, m, m, 0, pos, 0, 1,
+                    perm->slot);
+        LAUNCH_OK();
+        st->permutations += m;
+    }
+    digest_kernel<<<blocks_for(m * 8, 256), 256, 0, d->comp>>>(out, b.state, m, fparams(f));
+    LAUNCH_OK();
+    if ((rc = mark(b, d->comp, 1, err, err_len)))
+        goto done;
+done:
+    return rc;
+}
+
+extern "C" int loom_cuda_commit(loom_cuda_dev *d, uint32_t root[8], loom_cuda_stats *stats, const loom_cuda_field *f,
+                                const loom_cuda_perm *perm, const loom_cuda_matrix *traces, size_t n_traces,
+                                unsigned log_blowup, uint32_t shift, char *err, size_t err_len)
+{
+    int rc = check_perm16(perm, err, err_len);
+    if (rc)
+        return rc;
+    loom_cuda_stats local;
+    loom_cuda_stats *st = stats ? stats : &local;
+    memset(st, 0, sizeof *st);
+    commit_bufs b;
+    cudaEvent_t t0 = nullptr, t1 = nullptr;
+    std::vector<const loom_cuda_matrix *> order(n_traces);
+    for (size_t i = 0; i < n_traces; i++)
+        order[i] = &traces[i];
+    std::stable_sort(order.begin(), order.end(),
+                     [](const loom_cuda_matrix *a, const loom_cuda_matrix *c) { return a->rows > c->rows; });
+    const size_t n_max = order[0]->rows, m_max = n_max << log_blowup;
+    const unsigned depth = log2_exact(m_max);
+    size_t next_trace = 0, chunk_no = 0;
+    const size_t need = m_max * (16 + CHUNK_COLS + 8 + 4 + 4) * sizeof(uint32_t) +
+                        (2 * CHUNK_COLS + 1) * n_max * sizeof(uint32_t);
+    CUDA_OK(cudaSetDevice(d->ordinal));
+    if (need > d->mem_limit) {
+        snprintf(err, err_len,
+                 "a commit of %zu extended rows needs %zu MiB of GPU memory; the budget is %zu MiB (raise "
+                 "memory_limit or use fewer rows)",
+                 m_max, need >> 20, d->mem_limit >> 20);
+        return LOOM_CUDA_NO_MEMORY;
+    }
+    CUDA_OK(cudaEventCreate(&t0));
+    CUDA_OK(cudaEventCreate(&t1));
+    CUDA_OK(cudaEventRecord(t0, d->comp));
+    CUDA_OK(cudaMalloc(&b.state, m_max * 16 * sizeof(uint32_t)));
+    CUDA_OK(cudaMalloc(&b.lde, m_max * CHUNK_COLS * sizeof(uint32_t)));
+    CUDA_OK(cudaMalloc(&b.coef, n_max * sizeof(uint32_t)));
+    CUDA_OK(cudaMalloc(&b.layer, m_max * 8 * sizeof(uint32_t)));
+    CUDA_OK(cudaMalloc(&b.next, std::max<size_t>(m_max / 2, 1) * 8 * sizeof(uint32_t)));
+    CUDA_OK(cudaMalloc(&b.inj, std::max<size_t>(m_max / 2, 1) * 8 * sizeof(uint32_t)));
+    for (int s = 0; s < 2; s++) {
+        CUDA_OK(cudaMalloc(&b.dev_in[s], n_max * CHUNK_COLS * sizeof(uint32_t)));
+        CUDA_OK(cudaMallocHost(&b.pin[s], n_max * CHUNK_COLS * sizeof(uint32_t)));
+        CUDA_OK(cudaEventCreateWithFlags(&b.copied[s], cudaEventDisableTiming));
+        CUDA_OK(cudaEventCreateWithFlags(&b.consumed[s], cudaEventDisableTiming));
+        CUDA_OK(cudaEventRecord(b.consumed[s], d->comp));
+    }
+    {
+        // Leaves: the tallest group.
+        size_t g0 = 0;
+        while (next_trace < n_traces && order[next_trace]->rows == n_max)
+            next_trace++;
+        if ((rc = group_digests(d, b, b.layer, f, perm, order.data() + g0, next_trace - g0, log_blowup, shift, st,
+                                &chunk_no, err, err_len)))
+            goto done;
+        // Levels, injecting shorter groups where their extended height equals the level's length.
+        uint32_t *cur = b.layer, *nxt = b.next;
+        for (unsigned lv = 1; lv <= depth; lv++) {
+            size_t len = m_max >> lv;
+            if ((rc = mark(b, d->comp, 2, err, err_len)))
+                goto done;
+            P2_LAUNCH16(perm, compress_kernel, blocks_for(len, 128), 128, d->comp, nxt, cur, 16, cur + 8, 16, len,
+                        perm->slot);
+            LAUNCH_OK();
+            st->permutations += len;
+            if ((rc = mark(b, d->comp, 2, err, err_len)))
+                goto done;
+            size_t g = next_trace;
+            while (next_trace < n_traces && (order[next_trace]->rows << log_blowup) == len)
+                next_trace++;
+            if (next_trace > g) {
+                if ((rc = group_digests(d, b, b.inj, f, perm, order.data() + g, next_trace - g, log_blowup, shift, st,
+                                        &chunk_no, err, err_len)))
+                    goto done;
+                if ((rc = mark(b, d->comp, 2, err, err_len)))
+                    goto done;
+                P2_LAUNCH16(perm, compress_kernel, blocks_for(len, 128), 128, d->comp, nxt, nxt, 8, b.inj, 8, len,
+                            perm->slot);
+                LAUNCH_OK();
+                st->permutations += len;
+                if ((rc = mark(b, d->comp, 2, err, err_len)))
+                    goto done;
+            }
+            // layer (m_max digests) and next (m_max / 2) alternate; both hold any level >= 1.
+            std::swap(cur, nxt);
+        }
+        CUDA_OK(cudaMemcpyAsync(root, cur, 8 * sizeof(uint32_t), cudaMemcpyDeviceToHost, d->comp));
+        CUDA_OK(cudaEventRecord(t1, d->comp));
+        CUDA_OK(cudaStreamSynchronize(d->comp));
+        CUDA_OK(cudaStreamSynchronize(d->copy));
+        float ms = 0;
+        CUDA_OK(cudaEventElapsedTime(&ms, t0, t1));
+        st->total_s = ms * 1e-3;
+        for (size_t i = 0; i + 1 < b.marks.size(); i += 2) {
+            CUDA_OK(cudaEventElapsedTime(&ms, b.marks[i], b.marks[i + 1]));
+            double sec = ms * 1e-3;
+            (b.mark_kind[i] == 0 ? st->lde_s : b.mark_kind[i] == 1 ? st->hash_s : st->tree_s) += sec;
+        }
+    }
+done:
+    cudaStreamSynchronize(d->comp);
+    cudaStreamSynchronize(d->copy);
+    for (cudaEvent_t e : b.marks)
+        cudaEventDestroy(e);
+    for (int s = 0; s < 2; s++) {
+        cudaFree(b.dev_in[s]);
+        cudaFreeHost(b.pin[s]);
+        if (b.copied[s])
+            cudaEventDestroy(b.copied[s]);
+        if (b.consumed[s])
+            cudaEventDestroy(b.consumed[s]);
+    }
+    cudaFree(b.state), cudaFree(b.lde), cudaFree(b.coef), cudaFree(b.layer), cudaFree(b.next), cudaFree(b.inj);
+    if (t0)
+        cudaEventDestroy(t0);
+    if (t1)
+        cudaEventDestroy(t1);
+    return rc;
+}
+
+// ------------------------------------------------------------------ benchmarks
+
+__global__ void fill_kernel(uint32_t *x, size_t n, uint32_t p)
+{
+    size_t i = (size_t)blockIdx.x * blockDim.x + threadIdx.x;
+    if (i < n)
+        x[i] = (uint32_t)((i * 2654435761ull + 12345) % p);
+}
+
+template <typename F>
+static int time_it(loom_cuda_dev *d, int iters, double *seconds, F &&body, char *err, size_t err_len)
+{
+    int rc = LOOM_CUDA_OK;
+    cudaEvent_t a = nullptr, z = nullptr;
+    float ms = 0;
+    CUDA_OK(cudaEventCreate(&a));
+    CUDA_OK(cudaEventCreate(&z));
+    if ((rc = body()))  // warm-up
+        goto done;
+    CUDA_OK(cudaStreamSynchronize(d->comp));
+    CUDA_OK(cudaEventRecord(a, d->comp));
+    for (int i = 0; i < iters; i++)
+        if ((rc = body()))
+            goto done;
+    CUDA_OK(cudaEventRecord(z, d->comp));
+    CUDA_OK(cudaEventSynchronize(z));
+    CUDA_OK(cudaEventElapsedTime(&ms, a, z));
+    *seconds = ms * 1e-3 / iters;
+done:
+    if (a)
+        cudaEventDestroy(a);
+    if (z)
+        cudaEventDestroy(z);
+    return rc;
+}
+
+extern "C" int loom_cuda_bench_permute(loom_cuda_dev *d, const loom_cuda_perm *perm, size_t n, int iters,
+                                       double *seconds, char *err, size_t err_len)
+{
+    int rc = LOOM_CUDA_OK;
+    uint32_t *x = NULL;
+    const uint32_t p = perm->babybear ? BB_P : KB_P;
+    CUDA_OK(cudaSetDevice(d->ordinal));
+    CUDA_OK(cudaMalloc(&x, n * perm->width * sizeof(uint32_t)));
+    fill_kernel<<<blocks_for(n * perm->width, 256), 256, 0, d->comp>>>(x, n * perm->width, p);
+    LAUNCH_OK();
+    rc = time_it(
+        d, iters, seconds,
+        [&]() -> int {
+            P2_LAUNCH_ANY(perm, permute_many_kernel, blocks_for(n, 128), 128, d->comp, x, n, perm->slot);
+            cudaError_t e = cudaGetLastError();
+            if (e != cudaSuccess) {
+                set_err(err, err_len, "permute_many_kernel", __FILE__, __LINE__, e);
+                return LOOM_CUDA_ERR;
+            }
+            return LOOM_CUDA_OK;
+        },
+        err, err_len);
+done:
+    cudaFree(x);
+    return rc;
+}
+
+extern "C" int loom_cuda_bench_ntt(loom_cuda_dev *d, const loom_cuda_field *f, unsigned logn, size_t cols, int iters,
+                                   double *seconds, char *err, size_t err_len)
+{
+    int rc = LOOM_CUDA_OK;
+    uint32_t *x = NULL;
+    const uint32_t *tw = NULL;
+    const size_t n = (size_t)1 << logn;
+    CUDA_OK(cudaSetDevice(d->ordinal));
+    if ((rc = get_twiddles(d, f, logn, 0, &tw, err, err_len)))
+        goto done;
+    CUDA_OK(cudaMalloc(&x, n * cols * sizeof(uint32_t)));
+    fill_kernel<<<blocks_for(n * cols, 256), 256, 0, d->comp>>>(x, n * cols, f->p);
+    LAUNCH_OK();
+    rc = time_it(
+        d, iters, seconds, [&]() -> int { return run_ntt(d, x, n, cols, logn, 1, tw, f, d->comp, err, err_len); }, err,
+        err_len);
+done:
+    cudaFree(x);
+    return rc;
+}
+
+extern "C" int loom_cuda_bench_copy(loom_cuda_dev *d, size_t bytes, int iters, double *seconds, char *err,
+                                    size_t err_len)
+{
+    int rc = LOOM_CUDA_OK;
+    void *a = NULL, *z = NULL;
+    CUDA_OK(cudaSetDevice(d->ordinal));
+    CUDA_OK(cudaMalloc(&a, bytes));
+    CUDA_OK(cudaMalloc(&z, bytes));
+    CUDA_OK(cudaMemsetAsync(a, 1, bytes, d->comp));
+    rc = time_it(
+        d, iters, seconds,
+        [&]() -> int {
+            cudaError_t e = cudaMemcpyAsync(z, a, bytes, cudaMemcpyDeviceToDevice, d->comp);
+            if (e != cudaSuccess) {
+                set_err(err, err_len, "cudaMemcpyAsync", __FILE__, __LINE__, e);
+                return LOOM_CUDA_ERR;
+            }
+            return LOOM_CUDA_OK;
+        },
+        err, err_len);
+done:
+    cudaFree(a), cudaFree(z);
+    return rc;
+}
+
+extern "C" int loom_cuda_bench_lde(loom_cuda_dev *d, const loom_cuda_field *f, unsigned logn, unsigned bits,
+                                   size_t cols, int iters, double *seconds, char *err, size_t err_len)
+{
+    int rc = LOOM_CUDA_OK;
+    uint32_t *x = NULL, *coef = NULL;
+    const uint32_t *tw = NULL, *itw = NULL;
+    const size_t n = (size_t)1 << logn, m = n << bits;
+    CUDA_OK(cudaSetDevice(d->ordinal));
+    if ((rc = get_twiddles(d, f, logn + bits, 0, &tw, err, err_len)) ||
+        (rc = get_twiddles(d, f, logn, 1, &itw, err, err_len)))
+        goto done;
+    CUDA_OK(cudaMalloc(&x, m * cols * sizeof(uint32_t)));
+    CUDA_OK(cudaMalloc(&coef, n * sizeof(uint32_t)));
+    fill_kernel<<<blocks_for(m * cols, 256), 256, 0, d->comp>>>(x, m * cols, f->p);
+    LAUNCH_OK();
+    if ((rc = make_coef(d, coef, f, logn, 31, err, err_len)))
+        goto done;
+    rc = time_it(
+        d, iters, seconds,
+        [&]() -> int { return extend_columns(d, x, m, logn, logn + bits, (unsigned)cols, coef, itw, tw, f, err, err_len); },
+        err, err_len);
+done:
+    cudaFree(x), cudaFree(coef);
+    return rc;
+}
+
+extern "C" int loom_cuda_bench_merkle(loom_cuda_dev *d, const loom_cuda_perm *perm, size_t rows, size_t cols,
+                                      int iters, double *seconds, char *err, size_t err_len)
+{
+    int rc = check_perm16(perm, err, err_len);
+    if (rc)
+        return rc;
+    uint32_t *lde = NULL, *state = NULL, *a = NULL, *b = NULL;
+    const uint32_t p = perm->babybear ? BB_P : KB_P;
+    const field_params fp{p, perm->babybear ? BB_MU : KB_MU};
+    CUDA_OK(cudaSetDevice(d->ordinal));
+    CUDA_OK(cudaMalloc(&lde, rows * cols * sizeof(uint32_t)));
+    CUDA_OK(cudaMalloc(&state, rows * 16 * sizeof(uint32_t)));
+    CUDA_OK(cudaMalloc(&a, rows * 8 * sizeof(uint32_t)));
+    CUDA_OK(cudaMalloc(&b, rows * 8 * sizeof(uint32_t)));
+    fill_kernel<<<blocks_for(rows * cols, 256), 256, 0, d->comp>>>(lde, rows * cols, p);
+    LAUNCH_OK();
+    rc = time_it(
+        d, iters, seconds,
+        [&]() -> int {
+            cudaMemsetAsync(state, 0, rows * 16 * sizeof(uint32_t), d->comp);
+            for (size_t c0 = 0; c0 < cols; c0 += 8) {
+                unsigned k = (unsigned)std::min<size_t>(8, cols - c0);
+                P2_LAUNCH16(perm, absorb_kernel, blocks_for(rows, 128), 128, d->comp, state, lde, rows, rows,
+                            (unsigned)c0, 0u, k, 1, perm->slot);
+            }
+            digest_kernel<<<blocks_for(rows * 8, 256), 256, 0, d->comp>>>(a, state, rows, fp);
+            uint32_t *cur = a, *nxt = b;
+            for (size_t len = rows / 2; len >= 1; len /= 2) {
+                P2_LAUNCH16(perm, compress_kernel, blocks_for(len, 128), 128, d->comp, nxt, cur, 16, cur + 8, 16, len,
+                            perm->slot);
+                std::swap(cur, nxt);
+            }
+            cudaError_t e = cudaGetLastError();
+            if (e != cudaSuccess) {
+                set_err(err, err_len, "merkle kernels", __FILE__, __LINE__, e);
+                return LOOM_CUDA_ERR;
+            }
+            return LOOM_CUDA_OK;
+        },
+        err, err_len);
+done:
+    cudaFree(lde), cudaFree(state), cudaFree(a), cudaFree(b);
+    return rc;
+}
+
+extern "C" int loom_cuda_bench_h2d(loom_cuda_dev *d, size_t bytes, int iters, double *seconds, char *err,
+                                   size_t err_len)
+{
+    int rc = LOOM_CUDA_OK;
+    void *h = NULL, *z = NULL;
+    CUDA_OK(cudaSetDevice(d->ordinal));
+    CUDA_OK(cudaMallocHost(&h, bytes));
+    CUDA_OK(cudaMalloc(&z, bytes));
+    memset(h, 1, bytes);
+    rc = time_it(
+        d, iters, seconds,
+        [&]() -> int {
+            cudaError_t e = cudaMemcpyAsync(z, h, bytes, cudaMemcpyHostToDevice, d->comp);
+            if (e != cudaSuccess) {
+                set_err(err, err_len, "cudaMemcpyAsync", __FILE__, __LINE__, e);
+                return LOOM_CUDA_ERR;
+            }
+            return LOOM_CUDA_OK;
+        },
+        err, err_len);
+done:
+    cudaFreeHost(h), cudaFree(z);
+    return rc;
+}

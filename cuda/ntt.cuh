@@ -1,0 +1,74 @@
+// SPDX-License-Identifier: Apache-2.0
+// Batched radix-2 NTT passes on column-major data (column c of length n = 2^logn at data + c * ld).
+//
+// A pass runs k consecutive stages in shared memory. Stage s pairs elements i and i + 2^s, so
+// stages [s_lo, s_lo + k) only mix elements that agree outside bits [s_lo, s_lo + k): a group of
+// T = 2^k elements strided by L = 2^s_lo. One block loads G groups with consecutive low offsets
+// (G = min(L, 8)), so that a warp reads runs of G consecutive words instead of single words at a
+// large stride, runs the k stages, and writes the groups back.
+//
+// Twiddles: tw[h + j] = w_{2h}^j in Montgomery form for every half-size h = 2^s (so the table of
+// a larger size holds every smaller one). DIT pairs (a, b) -> (a + w b, a - w b); DIF pairs
+// (a, b) -> (a + b, (a - b) w).
+#pragma once
+#include "field.cuh"
+
+namespace loom_cuda {
+
+#define NTT_MAX_PASS_LOG 10  // 2^10 elements a group
+#define NTT_GROUPS 8         // groups a block (when the stride allows)
+#define NTT_THREADS 512
+
+template <bool DIF>
+__global__ void __launch_bounds__(NTT_THREADS) ntt_pass(uint32_t *data, size_t ld, unsigned logn, unsigned s_lo,
+                                                        unsigned k, const uint32_t *__restrict__ tw, field_params f)
+{
+    extern __shared__ uint32_t sm[];
+    const uint32_t p = f.p, mu = f.mu;
+    const size_t n = (size_t)1 << logn;
+    const uint32_t T = 1u << k, L = 1u << s_lo;
+    const uint32_t G = L < NTT_GROUPS ? L : NTT_GROUPS;
+    // Block -> (column, hi, lo0): lo0 in steps of G below L, hi above bit s_lo + k.
+    const size_t lo_blocks = L / G;
+    const size_t blocks_per_col = n / ((size_t)T * G);
+    const size_t col = blockIdx.x / blocks_per_col;
+    const size_t b = blockIdx.x % blocks_per_col;
+    const size_t lo0 = (b % lo_blocks) * G;
+    const size_t hi = b / lo_blocks;
+    uint32_t *base = data + col * ld + hi * (size_t)T * L + lo0;
+
+    for (uint32_t e = threadIdx.x; e < T * G; e += blockDim.x) {
+        uint32_t g = e % G, t = e / G;
+        sm[t * G + g] = base[(size_t)t * L + g];
+    }
+    __syncthreads();
+    const uint32_t half = T / 2 * G;
+    for (unsigned step = 0; step < k; step++) {
+        const unsigned r = DIF ? k - 1 - step : step;  // DIF runs its stages from the top down
+        const uint32_t hr = 1u << r;
+        const size_t h = (size_t)hr * L;
+        for (uint32_t u = threadIdx.x; u < half; u += blockDim.x) {
+            uint32_t g = u % G, q = u / G;
+            uint32_t t = ((q >> r) << (r + 1)) | (q & (hr - 1));
+            uint32_t ia = t * G + g, ib = (t + hr) * G + g;
+            size_t j = (size_t)(t & (hr - 1)) * L + lo0 + g;
+            uint32_t w = tw[h + j];
+            uint32_t a = sm[ia], bb = sm[ib];
+            if (DIF) {
+                sm[ia] = mod_add(a, bb, p);
+                sm[ib] = mont_mul(mod_sub(a, bb, p), w, p, mu);
+            } else {
+                uint32_t t2 = mont_mul(bb, w, p, mu);
+                sm[ia] = mod_add(a, t2, p);
+                sm[ib] = mod_sub(a, t2, p);
+            }
+        }
+        __syncthreads();
+    }
+    for (uint32_t e = threadIdx.x; e < T * G; e += blockDim.x) {
+        uint32_t g = e % G, t = e / G;
+        base[(size_t)t * L + g] = sm[t * G + g];
+    }
+}
+
+}  // namespace loom_cuda

@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# One call on a GPU machine: build with CUDA, run the whole test suite (the GPU tests included),
+# compute-sanitizer memcheck on the GPU tests, then the GPU benchmarks; a short table comes last.
+#
+#   cuda/run-gpu-checks.sh [--quick]     (from the repository root)
+#
+# Libraries the GPU machine lacks (libyaml, cmocka) can be carried as Debian packages in .debs/:
+#   (cd .debs && apt-get download libyaml-0-2 libyaml-dev libcmocka0 libcmocka-dev)
+# They are unpacked under /opt/deps, never into /.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+export NCCL_NVLS_ENABLE=0   # NVLink multicast stays off on shared machines
+quick=0
+[ "${1:-}" = "--quick" ] && quick=1
+out=${OUT:-build-gpu/out}
+mkdir -p "$out"
+prefix=""
+if ls .debs/*.deb >/dev/null 2>&1; then
+  mkdir -p /opt/deps && for f in .debs/*.deb; do dpkg -x "$f" /opt/deps; done
+  prefix="-DCMAKE_PREFIX_PATH=/opt/deps/usr"
+  export LD_LIBRARY_PATH=/opt/deps/usr/lib/x86_64-linux-gnu:${LD_LIBRARY_PATH:-}
+fi
+nvidia-smi --query-gpu=name,memory.total,driver_version,clocks.sm --format=csv,noheader | tee "$out/gpu.txt"
+step() { printf '\n==== %s\n' "$*"; }
+
+step build
+cmake -S . -B build-gpu -G Ninja -DCMAKE_BUILD_TYPE=Release -DLOOM_CUDA=ON -DCMAKE_CUDA_ARCHITECTURES=90 $prefix \
+  >"$out/configure.log" 2>&1 || { tail -30 "$out/configure.log"; exit 1; }
+cmake --build build-gpu -j"$(nproc)" >"$out/build.log" 2>&1 || { grep -E "error|FAILED" "$out/build.log" | head -30; exit 1; }
+grep -iE "spill|warning" "$out/build.log" | head -10
+
+step "tests (all, GPU included)"
+ctest --test-dir build-gpu --output-on-failure -j8 2>&1 | tee "$out/ctest.log" | tail -15
+tests_rc=${PIPESTATUS[0]}
+grep -E "GPU tests on|SKIPPED" build-gpu/Testing/Temporary/LastTest.log | head -3
+
+step "compute-sanitizer memcheck (GPU tests, quick sizes)"
+san_rc=0
+if command -v compute-sanitizer >/dev/null; then
+  LOOM_TEST_QUICK=1 compute-sanitizer --tool memcheck --leak-check full --error-exitcode 9 build-gpu/tests/test_cuda \
+    >"$out/memcheck.log" 2>&1
+  san_rc=$?
+  tail -4 "$out/memcheck.log"
+else
+  echo "compute-sanitizer not found"
+fi
+
+step benchmarks
+bench_args=()
+[ $quick = 1 ] && bench_args+=(--quick)
+build-gpu/loom-cuda-bench "${bench_args[@]}" --output "$out/cuda-bench.json" | tee "$out/cuda-bench.txt"
+bench_rc=${PIPESTATUS[0]}
+build-gpu/loom devices | tee "$out/devices.txt"
+
+step summary
+printf '%-28s %s\n' "tests" "$([ "$tests_rc" = 0 ] && echo passed || echo FAILED)" \
+  "compute-sanitizer memcheck" "$([ "$san_rc" = 0 ] && echo clean || echo "FAILED ($san_rc)")" \
+  "benchmarks" "$([ "$bench_rc" = 0 ] && echo ran || echo FAILED)"
+cat "$out/cuda-bench.txt"
+[ "$tests_rc" = 0 ] && [ "$san_rc" = 0 ] && [ "$bench_rc" = 0 ]
