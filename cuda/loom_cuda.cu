@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include <algorithm>
+#include <thread>
 #include <vector>
 
 #include "loom_cuda.h"
@@ -256,13 +257,51 @@ static inline unsigned blocks_for(size_t n, unsigned threads) { return (unsigned
 
 // ------------------------------------------------------------------ device state
 
+// Buffers a job keeps between calls (pinned host memory is slow to allocate), grown on demand.
+enum { BUF_STATE, BUF_LDE, BUF_COEF, BUF_LAYER, BUF_NEXT, BUF_INJ, BUF_IN0, BUF_IN1, BUF_COUNT };
+enum { PIN_0, PIN_1, PIN_COUNT };
+
 struct loom_cuda_dev {
     int ordinal;
     size_t mem_limit;
     cudaStream_t comp, copy;
     uint32_t *tw[2], *itw[2];  // forward / inverse twiddles per field (0 KoalaBear, 1 BabyBear)
     unsigned tw_log[2], itw_log[2];
+    void *buf[BUF_COUNT];
+    size_t buf_bytes[BUF_COUNT];
+    void *pin[PIN_COUNT];
+    size_t pin_bytes[PIN_COUNT];
 };
+
+static cudaError_t dev_buf(loom_cuda_dev *d, int which, size_t bytes, uint32_t **out)
+{
+    if (d->buf_bytes[which] < bytes) {
+        cudaFree(d->buf[which]);
+        d->buf[which] = nullptr;
+        d->buf_bytes[which] = 0;
+        cudaError_t e = cudaMalloc(&d->buf[which], bytes);
+        if (e != cudaSuccess)
+            return e;
+        d->buf_bytes[which] = bytes;
+    }
+    *out = (uint32_t *)d->buf[which];
+    return cudaSuccess;
+}
+
+static cudaError_t pin_buf(loom_cuda_dev *d, int which, size_t bytes, uint32_t **out)
+{
+    if (d->pin_bytes[which] < bytes) {
+        cudaFreeHost(d->pin[which]);
+        d->pin[which] = nullptr;
+        d->pin_bytes[which] = 0;
+        cudaError_t e = cudaMallocHost(&d->pin[which], bytes);
+        if (e != cudaSuccess)
+            return e;
+        d->pin_bytes[which] = bytes;
+    }
+    *out = (uint32_t *)d->pin[which];
+    return cudaSuccess;
+}
 
 static field_params fparams(const loom_cuda_field *f) { return field_params{f->p, f->mu}; }
 
@@ -456,6 +495,10 @@ extern "C" void loom_cuda_close(loom_cuda_dev *d)
         cudaFree(d->tw[i]);
         cudaFree(d->itw[i]);
     }
+    for (int i = 0; i < BUF_COUNT; i++)
+        cudaFree(d->buf[i]);
+    for (int i = 0; i < PIN_COUNT; i++)
+        cudaFreeHost(d->pin[i]);
     if (d->comp)
         cudaStreamDestroy(d->comp);
     if (d->copy)
@@ -535,10 +578,26 @@ static unsigned log2_exact(size_t x)
 }
 
 // Copies columns [c0, c0 + k) of a row-major host matrix into a row-major n x k staging buffer.
+// Large gathers are split over threads: one thread moving 32-byte pieces runs far below the
+// host-to-device copy it feeds.
 static void host_gather(uint32_t *dst, const uint32_t *src, size_t n, size_t cols, size_t c0, unsigned k)
 {
-    for (size_t i = 0; i < n; i++)
-        memcpy(dst + i * k, src + i * cols + c0, k * sizeof(uint32_t));
+    auto part = [=](size_t lo, size_t hi) {
+        for (size_t i = lo; i < hi; i++)
+            memcpy(dst + i * k, src + i * cols + c0, k * sizeof(uint32_t));
+    };
+    unsigned hw = std::thread::hardware_concurrency();
+    unsigned nt = (unsigned)std::min<size_t>(std::max(1u, std::min(hw, 8u)), n / 65536 + 1);
+    if (nt <= 1) {
+        part(0, n);
+        return;
+    }
+    std::vector<std::thread> pool;
+    size_t step = (n + nt - 1) / nt;
+    for (unsigned t = 0; t < nt; t++)
+        pool.emplace_back(part, std::min(n, t * step), std::min(n, (t + 1) * step));
+    for (auto &th : pool)
+        th.join();
 }
 
 extern "C" int loom_cuda_coset_lde(loom_cuda_dev *d, uint32_t *out, const loom_cuda_field *f, const uint32_t *in,
@@ -774,15 +833,15 @@ extern "C" int loom_cuda_commit(loom_cuda_dev *d, uint32_t root[8], loom_cuda_st
     CUDA_OK(cudaEventCreate(&t0));
     CUDA_OK(cudaEventCreate(&t1));
     CUDA_OK(cudaEventRecord(t0, d->comp));
-    CUDA_OK(cudaMalloc(&b.state, m_max * 16 * sizeof(uint32_t)));
-    CUDA_OK(cudaMalloc(&b.lde, m_max * CHUNK_COLS * sizeof(uint32_t)));
-    CUDA_OK(cudaMalloc(&b.coef, n_max * sizeof(uint32_t)));
-    CUDA_OK(cudaMalloc(&b.layer, m_max * 8 * sizeof(uint32_t)));
-    CUDA_OK(cudaMalloc(&b.next, std::max<size_t>(m_max / 2, 1) * 8 * sizeof(uint32_t)));
-    CUDA_OK(cudaMalloc(&b.inj, std::max<size_t>(m_max / 2, 1) * 8 * sizeof(uint32_t)));
+    CUDA_OK(dev_buf(d, BUF_STATE, m_max * 16 * sizeof(uint32_t), &b.state));
+    CUDA_OK(dev_buf(d, BUF_LDE, m_max * CHUNK_COLS * sizeof(uint32_t), &b.lde));
+    CUDA_OK(dev_buf(d, BUF_COEF, n_max * sizeof(uint32_t), &b.coef));
+    CUDA_OK(dev_buf(d, BUF_LAYER, m_max * 8 * sizeof(uint32_t), &b.layer));
+    CUDA_OK(dev_buf(d, BUF_NEXT, std::max<size_t>(m_max / 2, 1) * 8 * sizeof(uint32_t), &b.next));
+    CUDA_OK(dev_buf(d, BUF_INJ, std::max<size_t>(m_max / 2, 1) * 8 * sizeof(uint32_t), &b.inj));
     for (int s = 0; s < 2; s++) {
-        CUDA_OK(cudaMalloc(&b.dev_in[s], n_max * CHUNK_COLS * sizeof(uint32_t)));
-        CUDA_OK(cudaMallocHost(&b.pin[s], n_max * CHUNK_COLS * sizeof(uint32_t)));
+        CUDA_OK(dev_buf(d, BUF_IN0 + s, n_max * CHUNK_COLS * sizeof(uint32_t), &b.dev_in[s]));
+        CUDA_OK(pin_buf(d, PIN_0 + s, n_max * CHUNK_COLS * sizeof(uint32_t), &b.pin[s]));
         CUDA_OK(cudaEventCreateWithFlags(&b.copied[s], cudaEventDisableTiming));
         CUDA_OK(cudaEventCreateWithFlags(&b.consumed[s], cudaEventDisableTiming));
         CUDA_OK(cudaEventRecord(b.consumed[s], d->comp));
@@ -845,14 +904,11 @@ done:
     for (cudaEvent_t e : b.marks)
         cudaEventDestroy(e);
     for (int s = 0; s < 2; s++) {
-        cudaFree(b.dev_in[s]);
-        cudaFreeHost(b.pin[s]);
         if (b.copied[s])
             cudaEventDestroy(b.copied[s]);
         if (b.consumed[s])
             cudaEventDestroy(b.consumed[s]);
     }
-    cudaFree(b.state), cudaFree(b.lde), cudaFree(b.coef), cudaFree(b.layer), cudaFree(b.next), cudaFree(b.inj);
     if (t0)
         cudaEventDestroy(t0);
     if (t1)

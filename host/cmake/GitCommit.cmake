@@ -1,5 +1,16 @@
 # SPDX-License-Identifier: Apache-2.0
 # Run at build time: writes OUT (a header with LOOM_GIT_COMMIT) only when the commit changed.
+# A copy of the tree without .git (a lent build machine) can name its commit in LOOM_COMMIT.
+if(DEFINED ENV{LOOM_COMMIT})
+  set(text "#define LOOM_GIT_COMMIT \"$ENV{LOOM_COMMIT}\"\n")
+  if(EXISTS ${OUT})
+    file(READ ${OUT} old)
+  endif()
+  if(NOT "${old}" STREQUAL "${text}")
+    file(WRITE ${OUT} "${text}")
+  endif()
+  return()
+endif()
 execute_process(COMMAND git rev-parse --short=12 HEAD WORKING_DIRECTORY ${SRC}
                 OUTPUT_VARIABLE commit OUTPUT_STRIP_TRAILING_WHITESPACE ERROR_QUIET RESULT_VARIABLE rc)
 if(NOT rc EQUAL 0 OR commit STREQUAL "")

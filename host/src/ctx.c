@@ -15,13 +15,13 @@ const char *loom_version_string(void)
     return buf;
 }
 
-static const char *kind_plural(loom_device_kind k)
+static const char *kind_plural(loom_device_kind k, size_t n)
 {
     switch (k) {
-    case LOOM_DEVICE_CPU: return "CPUs";
-    case LOOM_DEVICE_GPU: return "GPUs";
-    case LOOM_DEVICE_FPGA: return "FPGAs";
-    case LOOM_DEVICE_OPENCL: return "OpenCL devices";
+    case LOOM_DEVICE_CPU: return n == 1 ? "CPU" : "CPUs";
+    case LOOM_DEVICE_GPU: return n == 1 ? "GPU" : "GPUs";
+    case LOOM_DEVICE_FPGA: return n == 1 ? "FPGA" : "FPGAs";
+    case LOOM_DEVICE_OPENCL: return n == 1 ? "OpenCL device" : "OpenCL devices";
     }
     return "devices";
 }
@@ -126,7 +126,7 @@ loom_status loom_ctx_create(loom_ctx **out, const loom_config *cfg)
                 s = loom_fail(LOOM_ERR_NOT_FOUND,
                               "%s:%u: device '%s' not found; %zu %s present%s (mark it 'optional: true' to "
                               "run without it)",
-                              cfg->source, spec->line, spec->id, same_kind, kind_plural(spec->kind), why);
+                              cfg->source, spec->line, spec->id, same_kind, kind_plural(spec->kind, same_kind), why);
             } else if (hit) {
                 s = open_device(ctx, hit);
             }
