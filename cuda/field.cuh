@@ -9,7 +9,8 @@ namespace loom_cuda {
 
 struct field_params {
     uint32_t p;
-    uint32_t mu;  // p^-1 mod 2^32
+    uint32_t mu;   // p^-1 mod 2^32
+    uint32_t one;  // 2^32 mod p: 1 in Montgomery form
 };
 
 // a * b * 2^-32 mod p for a, b < p: q = (a*b) mu mod 2^32; (a*b - q p) / 2^32 lies in (-p, p).

@@ -26,6 +26,9 @@ __constant__ p2_consts c_p2[LOOM_CUDA_P2_SLOTS];
 #define KB_P 0x7f000001u
 #define KB_MU 0x81000001u
 #define CHUNK_COLS 8  // columns extended at a time: one sponge block
+// Poseidon2 kernels: one thread a permutation, 128 threads a block. Width 16 fits in ~60
+// registers; width 24 needs ~165, and capping it at 128 (4 blocks) spilled, so it asks for 2.
+#define P2_THREADS 128
 
 // ------------------------------------------------------------------ errors
 
@@ -128,7 +131,7 @@ __global__ void transpose_out_kernel(uint32_t *dst, const uint32_t *src, size_t 
 }
 
 template <int W, int RP, int DEG, bool LEGACY, uint32_t P, uint32_t MU>
-__global__ void permute_many_kernel(uint32_t *states, size_t n, int slot)
+__global__ void __launch_bounds__(P2_THREADS, W == 24 ? 2 : 4) permute_many_kernel(uint32_t *states, size_t n, int slot)
 {
     size_t i = (size_t)blockIdx.x * blockDim.x + threadIdx.x;
     if (i >= n)
@@ -148,7 +151,7 @@ __global__ void permute_many_kernel(uint32_t *states, size_t n, int slot)
 // positions pos .. pos + m - 1 of every row's state (Montgomery form, 16 words a row), then the
 // permutation if `perm` (the block is full, or it is the last one).
 template <int W, int RP, int DEG, bool LEGACY, uint32_t P, uint32_t MU>
-__global__ void absorb_kernel(uint32_t *state, const uint32_t *lde, size_t ld, size_t m_rows, unsigned first,
+__global__ void __launch_bounds__(P2_THREADS, W == 24 ? 2 : 4) absorb_kernel(uint32_t *state, const uint32_t *lde, size_t ld, size_t m_rows, unsigned first,
                               unsigned pos, unsigned m, int perm, int slot)
 {
     size_t i = (size_t)blockIdx.x * blockDim.x + threadIdx.x;
@@ -186,7 +189,7 @@ __global__ void digest_kernel(uint32_t *digests, const uint32_t *state, size_t n
 // out[i] = compress(a + i * as, b + i * bs): 8-word canonical digests. out may equal a only when
 // as == 8 (each thread then reads and writes its own digest).
 template <int W, int RP, int DEG, bool LEGACY, uint32_t P, uint32_t MU>
-__global__ void compress_kernel(uint32_t *out, const uint32_t *a, size_t as, const uint32_t *b, size_t bs, size_t n,
+__global__ void __launch_bounds__(P2_THREADS, W == 24 ? 2 : 4) compress_kernel(uint32_t *out, const uint32_t *a, size_t as, const uint32_t *b, size_t bs, size_t n,
                                 int slot)
 {
     size_t i = (size_t)blockIdx.x * blockDim.x + threadIdx.x;
@@ -207,7 +210,7 @@ __global__ void compress_kernel(uint32_t *out, const uint32_t *a, size_t as, con
 
 // out[i] = sponge(row i of a row-major matrix of `cols` columns).
 template <int W, int RP, int DEG, bool LEGACY, uint32_t P, uint32_t MU>
-__global__ void hash_rowmajor_kernel(uint32_t *out, const uint32_t *m, size_t rows, size_t cols, int slot)
+__global__ void __launch_bounds__(P2_THREADS, W == 24 ? 2 : 4) hash_rowmajor_kernel(uint32_t *out, const uint32_t *m, size_t rows, size_t cols, int slot)
 {
     size_t i = (size_t)blockIdx.x * blockDim.x + threadIdx.x;
     if (i >= rows)
@@ -303,7 +306,7 @@ static cudaError_t pin_buf(loom_cuda_dev *d, int which, size_t bytes, uint32_t *
     return cudaSuccess;
 }
 
-static field_params fparams(const loom_cuda_field *f) { return field_params{f->p, f->mu}; }
+static field_params fparams(const loom_cuda_field *f) { return field_params{f->p, f->mu, f->r_mod_p}; }
 
 static uint32_t host_mont_mul(uint32_t a, uint32_t b, uint32_t p, uint32_t mu)
 {
@@ -1059,7 +1062,7 @@ extern "C" int loom_cuda_bench_merkle(loom_cuda_dev *d, const loom_cuda_perm *pe
         return rc;
     uint32_t *lde = NULL, *state = NULL, *a = NULL, *b = NULL;
     const uint32_t p = perm->babybear ? BB_P : KB_P;
-    const field_params fp{p, perm->babybear ? BB_MU : KB_MU};
+    const field_params fp{p, perm->babybear ? BB_MU : KB_MU, perm->babybear ? 268435454u : 33554430u};
     CUDA_OK(cudaSetDevice(d->ordinal));
     CUDA_OK(cudaMalloc(&lde, rows * cols * sizeof(uint32_t)));
     CUDA_OK(cudaMalloc(&state, rows * 16 * sizeof(uint32_t)));

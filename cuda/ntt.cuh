@@ -37,6 +37,16 @@ __global__ void __launch_bounds__(NTT_THREADS) ntt_pass(uint32_t *data, size_t l
     const size_t hi = b / lo_blocks;
     uint32_t *base = data + col * ld + hi * (size_t)T * L + lo0;
 
+    // Twiddle of a butterfly: j = a L + lo (a = t mod hr, lo = lo0 + g), and since
+    // w_{2h}^L = w_{2hr} (the generator table is consistent), w_{2h}^j = w_{2hr}^a * w_{2h}^lo.
+    // w_{2hr}^a comes from the first 2^k words of the table (small, cache-resident); w_{2h}^lo is
+    // one value per (stage, group), read once into shared memory. Reading w_{2h}^j directly would
+    // touch a new DRAM sector per butterfly in the late passes.
+    __shared__ uint32_t bases[NTT_MAX_PASS_LOG][NTT_GROUPS];
+    if (threadIdx.x < k * G) {
+        unsigned r = threadIdx.x / G, g = threadIdx.x % G;
+        bases[r][g] = tw[((size_t)1 << r) * L + lo0 + g];
+    }
     for (uint32_t e = threadIdx.x; e < T * G; e += blockDim.x) {
         uint32_t g = e % G, t = e / G;
         sm[t * G + g] = base[(size_t)t * L + g];
@@ -46,13 +56,14 @@ __global__ void __launch_bounds__(NTT_THREADS) ntt_pass(uint32_t *data, size_t l
     for (unsigned step = 0; step < k; step++) {
         const unsigned r = DIF ? k - 1 - step : step;  // DIF runs its stages from the top down
         const uint32_t hr = 1u << r;
-        const size_t h = (size_t)hr * L;
         for (uint32_t u = threadIdx.x; u < half; u += blockDim.x) {
             uint32_t g = u % G, q = u / G;
             uint32_t t = ((q >> r) << (r + 1)) | (q & (hr - 1));
             uint32_t ia = t * G + g, ib = (t + hr) * G + g;
-            size_t j = (size_t)(t & (hr - 1)) * L + lo0 + g;
-            uint32_t w = tw[h + j];
+            uint32_t a_idx = t & (hr - 1);
+            uint32_t w = a_idx ? tw[hr + a_idx] : f.one;  // tw[hr] = w^0 = 1 in Montgomery form
+            if (L > 1)
+                w = mont_mul(w, bases[r][g], p, mu);
             uint32_t a = sm[ia], bb = sm[ib];
             if (DIF) {
                 sm[ia] = mod_add(a, bb, p);
