@@ -210,7 +210,7 @@ __global__ void __launch_bounds__(P2_THREADS, W == 24 ? 2 : 4) compress_kernel(u
 
 // out[i] = sponge(row i of a row-major matrix of `cols` columns).
 template <int W, int RP, int DEG, bool LEGACY, uint32_t P, uint32_t MU>
-__global__ void __launch_bounds__(P2_THREADS, W == 24 ? 2 : 4) hash_rowmajor_kernel(uint32_t *out, const uint32_t *m, size_t rows, size_t cols, int slot)
+__global__ void hash_rowmajor_kernel(uint32_t *out, const uint32_t *m, size_t rows, size_t cols, int slot)
 {
     size_t i = (size_t)blockIdx.x * blockDim.x + threadIdx.x;
     if (i >= rows)
