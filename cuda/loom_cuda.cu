@@ -370,32 +370,54 @@ done:
     return rc;
 }
 
-// Runs stages [0, logn) as DIT (inverse twiddles) or [logn, 0) as DIF (forward), <= 10 a pass.
+// Runs stages [0, logn) as DIT (inverse twiddles) or [logn, 0) as DIF (forward). The stride-1
+// pass takes up to 10 stages; the strided passes up to 8 each (their blocks hold 32 groups).
+static int launch_pass(uint32_t *data, size_t ld, size_t cols, unsigned logn, unsigned s_lo, unsigned k, int dif,
+                       const uint32_t *tw, const loom_cuda_field *f, cudaStream_t st, char *err, size_t err_len)
+{
+    int rc = LOOM_CUDA_OK;
+    size_t T = (size_t)1 << k, L = (size_t)1 << s_lo, G = L < NTT_GROUPS ? L : NTT_GROUPS;
+    size_t blocks = cols * (((size_t)1 << logn) / (T * G));
+    unsigned threads = (unsigned)std::min<size_t>(NTT_THREADS, std::max<size_t>(32, T * G / 2));
+    size_t smem = T * G * sizeof(uint32_t);
+    if (dif)
+        ntt_pass<true><<<(unsigned)blocks, threads, smem, st>>>(data, ld, logn, s_lo, k, tw, fparams(f));
+    else
+        ntt_pass<false><<<(unsigned)blocks, threads, smem, st>>>(data, ld, logn, s_lo, k, tw, fparams(f));
+    LAUNCH_OK();
+done:
+    return rc;
+}
+
 static int run_ntt(loom_cuda_dev *d, uint32_t *data, size_t ld, size_t cols, unsigned logn, int dif,
                    const uint32_t *tw, const loom_cuda_field *f, cudaStream_t st, char *err, size_t err_len)
 {
-    int rc = LOOM_CUDA_OK;
     (void)d;
     if (logn == 0 || cols == 0)
         return LOOM_CUDA_OK;
-    const unsigned passes = (logn + NTT_MAX_PASS_LOG - 1) / NTT_MAX_PASS_LOG;
-    unsigned done_stages = 0;
-    for (unsigned pass = 0; pass < passes; pass++) {
-        unsigned k = (logn - done_stages + (passes - pass) - 1) / (passes - pass);  // balanced passes
-        unsigned s_lo = dif ? logn - done_stages - k : done_stages;
-        size_t T = (size_t)1 << k, L = (size_t)1 << s_lo, G = L < NTT_GROUPS ? L : NTT_GROUPS;
-        size_t blocks = cols * (((size_t)1 << logn) / (T * G));
-        unsigned threads = (unsigned)std::min<size_t>(NTT_THREADS, std::max<size_t>(32, T * G / 2));
-        size_t smem = T * G * sizeof(uint32_t);
-        if (dif)
-            ntt_pass<true><<<(unsigned)blocks, threads, smem, st>>>(data, ld, logn, s_lo, k, tw, fparams(f));
-        else
-            ntt_pass<false><<<(unsigned)blocks, threads, smem, st>>>(data, ld, logn, s_lo, k, tw, fparams(f));
-        LAUNCH_OK();
-        done_stages += k;
+    const unsigned k0 = std::min<unsigned>(logn, NTT_MAX_PASS_LOG), rest = logn - k0;
+    const unsigned strided = (rest + NTT_MAX_STRIDED_LOG - 1) / NTT_MAX_STRIDED_LOG;
+    unsigned ks[8], n = 0, left = rest;
+    for (unsigned i = 0; i < strided; i++) {  // balanced strided passes, lowest stages first
+        ks[n] = (left + (strided - i) - 1) / (strided - i);
+        left -= ks[n++];
     }
-done:
-    return rc;
+    int rc;
+    if (!dif) {  // stages ascend: the stride-1 pass first
+        if ((rc = launch_pass(data, ld, cols, logn, 0, k0, 0, tw, f, st, err, err_len)))
+            return rc;
+        for (unsigned i = 0, s_lo = k0; i < n; s_lo += ks[i], i++)
+            if ((rc = launch_pass(data, ld, cols, logn, s_lo, ks[i], 0, tw, f, st, err, err_len)))
+                return rc;
+        return LOOM_CUDA_OK;
+    }
+    unsigned s_hi = logn;  // stages descend: the strided passes first, from the top
+    for (unsigned i = n; i-- > 0;) {
+        s_hi -= ks[i];
+        if ((rc = launch_pass(data, ld, cols, logn, s_hi, ks[i], 1, tw, f, st, err, err_len)))
+            return rc;
+    }
+    return launch_pass(data, ld, cols, logn, 0, k0, 1, tw, f, st, err, err_len);
 }
 
 static int check_perm16(const loom_cuda_perm *perm, char *err, size_t err_len)

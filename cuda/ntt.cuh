@@ -4,8 +4,8 @@
 // A pass runs k consecutive stages in shared memory. Stage s pairs elements i and i + 2^s, so
 // stages [s_lo, s_lo + k) only mix elements that agree outside bits [s_lo, s_lo + k): a group of
 // T = 2^k elements strided by L = 2^s_lo. One block loads G groups with consecutive low offsets
-// (G = min(L, 8)), so that a warp reads runs of G consecutive words instead of single words at a
-// large stride, runs the k stages, and writes the groups back.
+// (G = min(L, 32)), so that a warp reads runs of 32 consecutive words (128 bytes, a full DRAM
+// burst) instead of single words at a large stride, runs the k stages, and writes them back.
 //
 // Twiddles: tw[h + j] = w_{2h}^j in Montgomery form for every half-size h = 2^s (so the table of
 // a larger size holds every smaller one). DIT pairs (a, b) -> (a + w b, a - w b); DIF pairs
@@ -15,8 +15,9 @@
 
 namespace loom_cuda {
 
-#define NTT_MAX_PASS_LOG 10  // 2^10 elements a group
-#define NTT_GROUPS 8         // groups a block (when the stride allows)
+#define NTT_MAX_PASS_LOG 10     // stages of the contiguous pass (stride 1): 2^10 elements a group
+#define NTT_MAX_STRIDED_LOG 8   // stages of a strided pass: 2^8 elements a group, 32 groups a block
+#define NTT_GROUPS 32           // groups a block when the stride allows: 128-byte runs
 #define NTT_THREADS 512
 
 template <bool DIF>
