@@ -28,7 +28,8 @@ __global__ void __launch_bounds__(NTT_THREADS) ntt_pass(uint32_t *data, size_t l
     const uint32_t p = f.p, mu = f.mu;
     const size_t n = (size_t)1 << logn;
     const uint32_t T = 1u << k, L = 1u << s_lo;
-    const uint32_t G = L < NTT_GROUPS ? L : NTT_GROUPS;
+    const unsigned log_g = s_lo < 5 ? s_lo : 5;  // G = min(L, NTT_GROUPS = 32): a power of two, so
+    const uint32_t G = 1u << log_g, gmask = G - 1;  // index splits are shifts and masks, not divisions
     // Block -> (column, hi, lo0): lo0 in steps of G below L, hi above bit s_lo + k.
     const size_t lo_blocks = L / G;
     const size_t blocks_per_col = n / ((size_t)T * G);
@@ -45,12 +46,12 @@ __global__ void __launch_bounds__(NTT_THREADS) ntt_pass(uint32_t *data, size_t l
     // touch a new DRAM sector per butterfly in the late passes.
     __shared__ uint32_t bases[NTT_MAX_PASS_LOG][NTT_GROUPS];
     if (threadIdx.x < k * G) {
-        unsigned r = threadIdx.x / G, g = threadIdx.x % G;
+        unsigned r = threadIdx.x >> log_g, g = threadIdx.x & gmask;
         bases[r][g] = tw[((size_t)1 << r) * L + lo0 + g];
     }
     for (uint32_t e = threadIdx.x; e < T * G; e += blockDim.x) {
-        uint32_t g = e % G, t = e / G;
-        sm[t * G + g] = base[(size_t)t * L + g];
+        uint32_t g = e & gmask, t = e >> log_g;
+        sm[e] = base[(size_t)t * L + g];
     }
     __syncthreads();
     const uint32_t half = T / 2 * G;
@@ -58,7 +59,7 @@ __global__ void __launch_bounds__(NTT_THREADS) ntt_pass(uint32_t *data, size_t l
         const unsigned r = DIF ? k - 1 - step : step;  // DIF runs its stages from the top down
         const uint32_t hr = 1u << r;
         for (uint32_t u = threadIdx.x; u < half; u += blockDim.x) {
-            uint32_t g = u % G, q = u / G;
+            uint32_t g = u & gmask, q = u >> log_g;
             uint32_t t = ((q >> r) << (r + 1)) | (q & (hr - 1));
             uint32_t ia = t * G + g, ib = (t + hr) * G + g;
             uint32_t a_idx = t & (hr - 1);
@@ -78,8 +79,8 @@ __global__ void __launch_bounds__(NTT_THREADS) ntt_pass(uint32_t *data, size_t l
         __syncthreads();
     }
     for (uint32_t e = threadIdx.x; e < T * G; e += blockDim.x) {
-        uint32_t g = e % G, t = e / G;
-        base[(size_t)t * L + g] = sm[t * G + g];
+        uint32_t g = e & gmask, t = e >> log_g;
+        base[(size_t)t * L + g] = sm[e];
     }
 }
 
