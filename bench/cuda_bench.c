@@ -44,7 +44,7 @@ static int die(const char *what, const char *err)
 
 static void usage(FILE *to)
 {
-    fprintf(to, "Usage: loom-cuda-bench [--json] [--output FILE] [--quick] [--device ID]\n\n"
+    fprintf(to, "Usage: loom-cuda-bench [--json] [--output FILE] [--quick] [--device ID] [--ntt-sweep]\n\n"
                 "Measures the GPU: copy bandwidth, NTT 2^24 x 32, coset LDE 2^24 -> 2^25 x 32, Poseidon2\n"
                 "permutations/s, Merkle commit of 2^20 x 32, and 'loom commit' of 2^22 x 64 (blowup 2) from host\n"
                 "memory. --quick uses small sizes (a smoke run, not for the record).\n");
@@ -52,13 +52,15 @@ static void usage(FILE *to)
 
 int main(int argc, char **argv)
 {
-    int json = 0, quick = 0;
+    int json = 0, quick = 0, sweep = 0;
     const char *out_path = NULL, *want = NULL;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--json"))
             json = 1;
         else if (!strcmp(argv[i], "--quick"))
             quick = 1;
+        else if (!strcmp(argv[i], "--ntt-sweep"))
+            sweep = 1;
         else if (!strcmp(argv[i], "--output") && i + 1 < argc)
             out_path = argv[++i];
         else if (!strcmp(argv[i], "--device") && i + 1 < argc)
@@ -95,6 +97,11 @@ int main(int argc, char **argv)
     char err[512] = "", size[48], note[96];
     double t;
     const int iters = quick ? 3 : 10;
+    if (sweep) {
+        int rc = loom_cuda_bench_ntt_sweep(dev, &cf, quick ? 20 : 24, quick ? 8 : 32, err, sizeof err);
+        loom_ctx_destroy(ctx);
+        return rc ? die("ntt sweep", err) : 0;
+    }
 
     size_t copy_bytes = quick ? (size_t)256 << 20 : (size_t)2 << 30;
     if (loom_cuda_bench_copy(dev, copy_bytes, iters, &t, err, sizeof err))

@@ -372,13 +372,16 @@ done:
 
 // Runs stages [0, logn) as DIT (inverse twiddles) or [logn, 0) as DIF (forward). The stride-1
 // pass takes up to 10 stages; the strided passes up to 8 each (their blocks hold 32 groups).
+static unsigned g_ntt_threads;  // 0: NTT_THREADS; the sweep benchmark tries others
+
 static int launch_pass(uint32_t *data, size_t ld, size_t cols, unsigned logn, unsigned s_lo, unsigned k, int dif,
                        const uint32_t *tw, const loom_cuda_field *f, cudaStream_t st, char *err, size_t err_len)
 {
     int rc = LOOM_CUDA_OK;
     size_t T = (size_t)1 << k, L = (size_t)1 << s_lo, G = L < NTT_GROUPS ? L : NTT_GROUPS;
     size_t blocks = cols * (((size_t)1 << logn) / (T * G));
-    unsigned threads = (unsigned)std::min<size_t>(NTT_THREADS, std::max<size_t>(32, T * G / 2));
+    unsigned cap = g_ntt_threads ? g_ntt_threads : NTT_THREADS;
+    unsigned threads = (unsigned)std::min<size_t>(cap, std::max<size_t>(32, T * G / 2));
     size_t smem = T * G * sizeof(uint32_t);
     if (dif)
         ntt_pass<true><<<(unsigned)blocks, threads, smem, st>>>(data, ld, logn, s_lo, k, tw, fparams(f));
@@ -1143,5 +1146,58 @@ extern "C" int loom_cuda_bench_h2d(loom_cuda_dev *d, size_t bytes, int iters, do
         err, err_len);
 done:
     cudaFreeHost(h), cudaFree(z);
+    return rc;
+}
+
+// Times each pass of a forward NTT on its own, for several pass shapes, and prints a table: the
+// measurements behind the pass plan of run_ntt.
+extern "C" int loom_cuda_bench_ntt_sweep(loom_cuda_dev *d, const loom_cuda_field *f, unsigned logn, size_t cols,
+                                         char *err, size_t err_len)
+{
+    int rc = LOOM_CUDA_OK;
+    uint32_t *x = NULL;
+    const uint32_t *tw = NULL;
+    const size_t n = (size_t)1 << logn;
+    static const unsigned shapes[][2] = {{0, 512}, {0, 256}, {0, 128}};  // {unused, threads}
+    static const unsigned ks[][4] = {{10, 7, 7, 0}, {8, 8, 8, 0}, {12, 6, 6, 0}, {6, 6, 6, 6}};
+    CUDA_OK(cudaSetDevice(d->ordinal));
+    if ((rc = get_twiddles(d, f, logn, 0, &tw, err, err_len)))
+        goto done;
+    CUDA_OK(cudaMalloc(&x, n * cols * sizeof(uint32_t)));
+    fill_kernel<<<blocks_for(n * cols, 256), 256, 0, d->comp>>>(x, n * cols, f->p);
+    LAUNCH_OK();
+    printf("ntt sweep: 2^%u x %zu forward (DIF), ms per pass (stride-1 pass last)\n", logn, cols);
+    for (size_t sh = 0; sh < sizeof shapes / sizeof shapes[0]; sh++) {
+        g_ntt_threads = shapes[sh][1];
+        for (size_t v = 0; v < sizeof ks / sizeof ks[0]; v++) {
+            unsigned total = 0;
+            for (int i = 0; i < 4; i++)
+                total += ks[v][i];
+            if (total != logn || ks[v][0] > 12)
+                continue;
+            printf("  threads %3u  k0=%-2u strided=%u,%u,%u :", shapes[sh][1], ks[v][0], ks[v][1], ks[v][2], ks[v][3]);
+            double sum = 0;
+            unsigned s_hi = logn;
+            for (int i = 3; i >= 0; i--) {
+                unsigned k = ks[v][i];
+                if (!k)
+                    continue;
+                unsigned s_lo = i == 0 ? 0 : s_hi - k;
+                double t = 0;
+                rc = time_it(
+                    d, 5, &t, [&]() -> int { return launch_pass(x, n, cols, logn, s_lo, k, 1, tw, f, d->comp, err, err_len); },
+                    err, err_len);
+                if (rc)
+                    goto done;
+                printf(" %6.3f", t * 1e3);
+                sum += t;
+                s_hi = s_lo;
+            }
+            printf("  = %6.3f ms\n", sum * 1e3);
+        }
+    }
+    g_ntt_threads = 0;
+done:
+    cudaFree(x);
     return rc;
 }

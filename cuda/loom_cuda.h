@@ -103,6 +103,9 @@ int loom_cuda_bench_merkle(loom_cuda_dev *dev, const loom_cuda_perm *perm, size_
                            double *seconds, char *err, size_t err_len);
 /* Pinned host-to-device copy of `bytes`: seconds per copy. */
 int loom_cuda_bench_h2d(loom_cuda_dev *dev, size_t bytes, int iters, double *seconds, char *err, size_t err_len);
+/* Prints the time of each NTT pass for several pass shapes (tuning aid). */
+int loom_cuda_bench_ntt_sweep(loom_cuda_dev *dev, const loom_cuda_field *f, unsigned logn, size_t cols, char *err,
+                              size_t err_len);
 /* Device-to-device copy of `bytes`: seconds per copy. */
 int loom_cuda_bench_copy(loom_cuda_dev *dev, size_t bytes, int iters, double *seconds, char *err, size_t err_len);
 
