@@ -114,7 +114,7 @@ int main(int argc, char **argv)
     size_t cols = quick ? 8 : 32;
     if (loom_cuda_bench_ntt(dev, &cf, logn, cols, iters, &t, err, sizeof err))
         return die("ntt", err);
-    unsigned passes = 1 + (logn > 10 ? (logn - 10 + 7) / 8 : 0); /* as run_ntt plans them */
+    unsigned passes = 1 + (logn > 12 ? (logn - 12 + 7) / 8 : 0); /* as run_ntt plans them */
     double bytes = (double)passes * 2 * (double)((cols * 4) << logn);
     snprintf(size, sizeof size, "2^%u x %zu", logn, cols);
     snprintf(note, sizeof note, "%u passes: %.1f TB/s = %.0f%% of copy", passes, bytes / t / 1e12,

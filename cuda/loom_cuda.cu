@@ -1159,7 +1159,7 @@ extern "C" int loom_cuda_bench_ntt_sweep(loom_cuda_dev *d, const loom_cuda_field
     const uint32_t *tw = NULL;
     const size_t n = (size_t)1 << logn;
     static const unsigned shapes[][2] = {{0, 512}, {0, 256}, {0, 128}};  // {unused, threads}
-    static const unsigned ks[][4] = {{10, 7, 7, 0}, {8, 8, 8, 0}, {12, 6, 6, 0}, {6, 6, 6, 6}};
+    static const unsigned ks[][4] = {{12, 6, 6, 0}, {10, 7, 7, 0}, {8, 8, 8, 0}, {12, 12, 0, 0}};
     CUDA_OK(cudaSetDevice(d->ordinal));
     if ((rc = get_twiddles(d, f, logn, 0, &tw, err, err_len)))
         goto done;

@@ -15,13 +15,14 @@
 
 namespace loom_cuda {
 
-#define NTT_MAX_PASS_LOG 10     // stages of the contiguous pass (stride 1): 2^10 elements a group
+#define NTT_MAX_PASS_LOG 12     // stages of the contiguous pass (stride 1): 2^12 elements a group
 #define NTT_MAX_STRIDED_LOG 8   // stages of a strided pass: 2^8 elements a group, 32 groups a block
 #define NTT_GROUPS 32           // groups a block when the stride allows: 128-byte runs
-#define NTT_THREADS 512
+#define NTT_THREADS 256
+#define NTT_BATCH 8             // global loads a thread issues before using any
 
 template <bool DIF>
-__global__ void __launch_bounds__(NTT_THREADS) ntt_pass(uint32_t *data, size_t ld, unsigned logn, unsigned s_lo,
+__global__ void __launch_bounds__(512) ntt_pass(uint32_t *data, size_t ld, unsigned logn, unsigned s_lo,
                                                         unsigned k, const uint32_t *__restrict__ tw, field_params f)
 {
     extern __shared__ uint32_t sm[];
@@ -49,9 +50,23 @@ __global__ void __launch_bounds__(NTT_THREADS) ntt_pass(uint32_t *data, size_t l
         unsigned r = threadIdx.x >> log_g, g = threadIdx.x & gmask;
         bases[r][g] = tw[((size_t)1 << r) * L + lo0 + g];
     }
-    for (uint32_t e = threadIdx.x; e < T * G; e += blockDim.x) {
-        uint32_t g = e & gmask, t = e >> log_g;
-        sm[e] = base[(size_t)t * L + g];
+    // Eight loads in flight per thread before the first shared-memory store: a load followed by
+    // its dependent store each iteration keeps one load in flight a warp, about 1 TB/s.
+    const uint32_t TG = T * G;
+    for (uint32_t e0 = threadIdx.x; e0 < TG; e0 += NTT_BATCH * blockDim.x) {
+        uint32_t v[NTT_BATCH];
+#pragma unroll
+        for (int j = 0; j < NTT_BATCH; j++) {
+            uint32_t e = e0 + j * blockDim.x;
+            if (e < TG)
+                v[j] = __ldcg(base + (size_t)(e >> log_g) * L + (e & gmask));
+        }
+#pragma unroll
+        for (int j = 0; j < NTT_BATCH; j++) {
+            uint32_t e = e0 + j * blockDim.x;
+            if (e < TG)
+                sm[e] = v[j];
+        }
     }
     __syncthreads();
     const uint32_t half = T / 2 * G;
@@ -78,9 +93,9 @@ __global__ void __launch_bounds__(NTT_THREADS) ntt_pass(uint32_t *data, size_t l
         }
         __syncthreads();
     }
-    for (uint32_t e = threadIdx.x; e < T * G; e += blockDim.x) {
+    for (uint32_t e = threadIdx.x; e < TG; e += blockDim.x) {
         uint32_t g = e & gmask, t = e >> log_g;
-        base[(size_t)t * L + g] = sm[e];
+        __stcg(base + (size_t)t * L + g, sm[e]);
     }
 }
 
