@@ -95,14 +95,14 @@ __global__ void coset_coef_kernel(uint32_t *coef, size_t n, gens_t pows, uint32_
 // dst[c * ld + i] = src[r(i) * k + c], r(i) = bitrev(i) if bitrev else i: row-major chunk to
 // column-major, optionally gathering in bit-reversed order (coalesced writes).
 __global__ void gather_kernel(uint32_t *dst, size_t ld, const uint32_t *src, size_t n, unsigned logn, unsigned k,
-                              int bitrev)
+                              int bitrev, size_t src_ld)
 {
     size_t x = (size_t)blockIdx.x * blockDim.x + threadIdx.x;
     if (x >= n * k)
         return;
     size_t c = x / n, i = x % n;
     size_t r = bitrev ? brev(i, logn) : i;
-    dst[c * ld + i] = src[r * k + c];
+    dst[c * ld + i] = src[r * src_ld + c];
 }
 
 // Coefficients j < n scaled by coef[j]; rows n..m-1 zeroed (the padding of the extension).
@@ -261,7 +261,7 @@ static inline unsigned blocks_for(size_t n, unsigned threads) { return (unsigned
 // ------------------------------------------------------------------ device state
 
 // Buffers a job keeps between calls (pinned host memory is slow to allocate), grown on demand.
-enum { BUF_STATE, BUF_LDE, BUF_COEF, BUF_LAYER, BUF_NEXT, BUF_INJ, BUF_IN0, BUF_IN1, BUF_COUNT };
+enum { BUF_STATE, BUF_LDE, BUF_COEF, BUF_LAYER, BUF_NEXT, BUF_INJ, BUF_IN0, BUF_IN1, BUF_TRACE, BUF_COUNT };
 enum { PIN_0, PIN_1, PIN_COUNT };
 
 struct loom_cuda_dev {
@@ -652,7 +652,7 @@ extern "C" int loom_cuda_coset_lde(loom_cuda_dev *d, uint32_t *out, const loom_c
         unsigned k = (unsigned)std::min<size_t>(CHUNK_COLS, cols - c0);
         host_gather(pin, in, rows, cols, c0, k);
         CUDA_OK(cudaMemcpyAsync(dev_in, pin, rows * k * sizeof(uint32_t), cudaMemcpyHostToDevice, d->comp));
-        gather_kernel<<<blocks_for(rows * k, 256), 256, 0, d->comp>>>(lde, m, dev_in, rows, logn, k, 1);
+        gather_kernel<<<blocks_for(rows * k, 256), 256, 0, d->comp>>>(lde, m, dev_in, rows, logn, k, 1, k);
         LAUNCH_OK();
         if ((rc = extend_columns(d, lde, m, logn, logm, k, coef, itw, tw, f, err, err_len)))
             goto done;
@@ -741,6 +741,7 @@ struct commit_bufs {
     cudaEvent_t copied[2] = {nullptr, nullptr}, consumed[2] = {nullptr, nullptr};
     std::vector<cudaEvent_t> marks;  // pairs around timed regions on the compute stream
     std::vector<int> mark_kind;      // 0 lde, 1 hash, 2 tree
+    size_t room = 0;                 // device bytes left in the budget for a whole-trace copy
 };
 
 }  // namespace
@@ -776,8 +777,27 @@ static int group_digests(loom_cuda_dev *d, commit_bufs &b, uint32_t *out, const 
     CUDA_OK(cudaMemsetAsync(b.state, 0, m * 16 * sizeof(uint32_t), d->comp));
     for (size_t t = 0; t < n_group; t++) {
         const loom_cuda_matrix *tr = group[t];
+        // When the trace fits the budget, one contiguous copy of it (row-major) and the column
+        // gather on the device beat gathering 32-byte pieces on the host for every chunk.
+        const size_t trace_bytes = n * tr->cols * sizeof(uint32_t);
+        uint32_t *whole = NULL;
+        if (b.room >= trace_bytes && dev_buf(d, BUF_TRACE, trace_bytes, &whole) == cudaSuccess) {
+            CUDA_OK(cudaEventSynchronize(b.consumed[0]));
+            CUDA_OK(cudaEventSynchronize(b.consumed[1]));
+            CUDA_OK(cudaMemcpyAsync(whole, tr->data, trace_bytes, cudaMemcpyHostToDevice, d->copy));
+            CUDA_OK(cudaEventRecord(b.copied[0], d->copy));
+            CUDA_OK(cudaStreamWaitEvent(d->comp, b.copied[0], 0));
+            st->bytes_h2d += trace_bytes;
+        }
         for (size_t c0 = 0; c0 < tr->cols; c0 += CHUNK_COLS) {
             const unsigned k = (unsigned)std::min<size_t>(CHUNK_COLS, tr->cols - c0);
+            if (whole) {
+                if ((rc = mark(b, d->comp, 0, err, err_len)))
+                    goto done;
+                gather_kernel<<<blocks_for(n * k, 256), 256, 0, d->comp>>>(b.lde, m, whole + c0, n, logn, k, 1,
+                                                                          tr->cols);
+                LAUNCH_OK();
+            } else {
             const int s = (int)(*chunk_no % 2);
             (*chunk_no)++;
             // The buffers of slot s were last used two chunks ago; wait until that chunk's
@@ -790,9 +810,12 @@ static int group_digests(loom_cuda_dev *d, commit_bufs &b, uint32_t *out, const 
             CUDA_OK(cudaStreamWaitEvent(d->comp, b.copied[s], 0));
             if ((rc = mark(b, d->comp, 0, err, err_len)))
                 goto done;
-            gather_kernel<<<blocks_for(n * k, 256), 256, 0, d->comp>>>(b.lde, m, b.dev_in[s], n, logn, k, 1);
+            gather_kernel<<<blocks_for(n * k, 256), 256, 0, d->comp>>>(b.lde, m, b.dev_in[s], n, logn, k, 1, k);
             LAUNCH_OK();
             CUDA_OK(cudaEventRecord(b.consumed[s], d->comp));
+            }
+            if (whole)
+                CUDA_OK(cudaEventRecord(b.consumed[0], d->comp));
             if ((rc = extend_columns(d, b.lde, m, logn, logm, k, b.coef, itw, tw, f, err, err_len)))
                 goto done;
             if ((rc = mark(b, d->comp, 0, err, err_len)) || (rc = mark(b, d->comp, 1, err, err_len)))
@@ -858,6 +881,7 @@ extern "C" int loom_cuda_commit(loom_cuda_dev *d, uint32_t root[8], loom_cuda_st
                  m_max, need >> 20, d->mem_limit >> 20);
         return LOOM_CUDA_NO_MEMORY;
     }
+    b.room = d->mem_limit - need;
     CUDA_OK(cudaEventCreate(&t0));
     CUDA_OK(cudaEventCreate(&t1));
     CUDA_OK(cudaEventRecord(t0, d->comp));
