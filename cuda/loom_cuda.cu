@@ -784,9 +784,19 @@ static int group_digests(loom_cuda_dev *d, commit_bufs &b, uint32_t *out, const 
         if (b.room >= trace_bytes && dev_buf(d, BUF_TRACE, trace_bytes, &whole) == cudaSuccess) {
             CUDA_OK(cudaEventSynchronize(b.consumed[0]));
             CUDA_OK(cudaEventSynchronize(b.consumed[1]));
-            CUDA_OK(cudaMemcpyAsync(whole, tr->data, trace_bytes, cudaMemcpyHostToDevice, d->copy));
+            // Pinning the caller's pages in place lets the copy run at the DMA rate; a copy from
+            // pageable memory goes through the driver's staging buffers at a fraction of it.
+            void *host = (void *)tr->data;
+            const bool pinned = cudaHostRegister(host, trace_bytes, cudaHostRegisterDefault) == cudaSuccess;
+            if (!pinned)
+                cudaGetLastError();  // not fatal: fall back to the pageable copy
+            CUDA_OK(cudaMemcpyAsync(whole, host, trace_bytes, cudaMemcpyHostToDevice, d->copy));
             CUDA_OK(cudaEventRecord(b.copied[0], d->copy));
             CUDA_OK(cudaStreamWaitEvent(d->comp, b.copied[0], 0));
+            if (pinned) {
+                CUDA_OK(cudaEventSynchronize(b.copied[0]));
+                CUDA_OK(cudaHostUnregister(host));
+            }
             st->bytes_h2d += trace_bytes;
         }
         for (size_t c0 = 0; c0 < tr->cols; c0 += CHUNK_COLS) {
