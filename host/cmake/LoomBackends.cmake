@@ -38,7 +38,7 @@ if(NOT LOOM_CUDA_MODE STREQUAL "OFF")
   if(NOT CMAKE_CUDA_COMPILER AND NOT DEFINED ENV{CUDACXX})
     find_program(_loom_nvcc nvcc)
     if(NOT _loom_nvcc AND EXISTS /usr/local/cuda/bin/nvcc)
-      set(CMAKE_CUDA_COMPILER /usr/local/cuda/bin/nvcc CACHE FILEPATH "CUDA compiler")
+      set(ENV{CUDACXX} /usr/local/cuda/bin/nvcc)  # check_language() and enable_language() read it
     endif()
   endif()
   include(CheckLanguage)
