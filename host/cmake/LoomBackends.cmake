@@ -34,12 +34,10 @@ endfunction()
 set(_found OFF)
 set(_detail "no CUDA compiler found (install nvidia-cuda-toolkit or set CMAKE_CUDA_COMPILER)")
 if(NOT LOOM_CUDA_MODE STREQUAL "OFF")
-  # The toolkit's usual home, for shells whose PATH lacks /usr/local/cuda/bin.
-  if(NOT CMAKE_CUDA_COMPILER AND NOT DEFINED ENV{CUDACXX})
-    find_program(_loom_nvcc nvcc)
-    if(NOT _loom_nvcc AND EXISTS /usr/local/cuda/bin/nvcc)
-      set(ENV{CUDACXX} /usr/local/cuda/bin/nvcc)  # check_language() and enable_language() read it
-    endif()
+  # Unless told otherwise, use the toolkit's own nvcc: wrapper scripts elsewhere on the PATH
+  # (e.g. /usr/local/bin/nvcc) hide the toolkit root from CMake's CUDA detection.
+  if(NOT CMAKE_CUDA_COMPILER AND NOT DEFINED ENV{CUDACXX} AND EXISTS /usr/local/cuda/bin/nvcc)
+    set(ENV{CUDACXX} /usr/local/cuda/bin/nvcc)  # check_language() and enable_language() read it
   endif()
   include(CheckLanguage)
   check_language(CUDA)
