@@ -118,8 +118,40 @@ int cli_fail(const char *cmd, loom_status s)
     }
 }
 
+#define CLI_MAX_THREADS 4096
+
+/* --threads (commands that have it) > $LOOM_THREADS > cpu.threads of the config > one per core. */
+static int resolve_threads(cli_job *job, const cli_args *a)
+{
+    const char *given = cli_get(a, "threads");
+    /* `loom bench --threads all` sweeps thread counts itself. */
+    if (given && strcmp(a->command, "bench") == 0 && strcmp(given, "all") == 0)
+        given = NULL;
+    if (given) {
+        uint64_t n;
+        int rc = cli_u64(a, "threads", &n, 1, CLI_MAX_THREADS);
+        if (rc)
+            return rc;
+        job->threads = (unsigned)n;
+    } else if (getenv("LOOM_THREADS") && getenv("LOOM_THREADS")[0]) {
+        const char *env = getenv("LOOM_THREADS");
+        char *end;
+        errno = 0;
+        unsigned long long n = strtoull(env, &end, 10);
+        if (env[0] < '0' || env[0] > '9' || *end || errno == ERANGE || n < 1 || n > CLI_MAX_THREADS)
+            return cli_usage_error(a->command, "LOOM_THREADS='%s' is not a thread count; expected 1..%d", env,
+                                   CLI_MAX_THREADS);
+        job->threads = (unsigned)n;
+    } else {
+        job->threads = job->cfg->cpu_threads > 0 ? (unsigned)job->cfg->cpu_threads : 0;
+    }
+    job->cfg->cpu_threads = (int)job->threads;
+    return 0;
+}
+
 int cli_job_resolve(cli_job *job, const cli_args *a)
 {
+    int rc;
     memset(job, 0, sizeof *job);
     const char *path = cli_get(a, "config");
     if (!path)
@@ -140,10 +172,13 @@ int cli_job_resolve(cli_job *job, const cli_args *a)
     if ((s = loom_perm_family_by_name(&job->perm, job->perm_name)) != LOOM_OK)
         return cli_fail(a->command, s);
 
+    if ((rc = resolve_threads(job, a)) != 0)
+        return rc;
+
     job->log_blowup = job->cfg->log_blowup >= 0 ? (unsigned)job->cfg->log_blowup : 1;
     if (cli_get(a, "log-blowup")) {
         uint64_t b;
-        int rc = cli_u64(a, "log-blowup", &b, 0, 8);
+        rc = cli_u64(a, "log-blowup", &b, 0, 8);
         if (rc)
             return rc;
         job->log_blowup = (unsigned)b;

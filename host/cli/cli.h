@@ -50,6 +50,9 @@ typedef struct {
     loom_perm_family perm;
     const char *perm_name;
     unsigned log_blowup;
+    /* CPU worker threads: --threads > $LOOM_THREADS > config cpu.threads > 0 (one per core).
+     * Written back into cfg->cpu_threads, which is what loom_ctx_create reads. */
+    unsigned threads;
 } cli_job;
 
 int cli_job_resolve(cli_job *job, const cli_args *a);

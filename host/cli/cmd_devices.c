@@ -6,12 +6,13 @@
 static const cli_option opts[] = {
     {"json", 0, NULL, "print {\"devices\": [...]} as JSON"},
     {"config", 1, "FILE", "use the devices of this configuration (default: $LOOM_CONFIG, else built-in: auto)"},
+    {"threads", 1, "N", "CPU worker threads (default: $LOOM_THREADS, config cpu.threads, else one per core)"},
 };
 
 int cmd_devices(int argc, char **argv)
 {
     cli_args a = {.command = "devices",
-                  .usage = "  loom devices [--json] [--config FILE]",
+                  .usage = "  loom devices [--json] [--config FILE] [--threads N]",
                   .about = "Lists the devices a job would use: every discovered device for 'devices: auto', or "
                            "the ones\nthe configuration lists (a listed device that is absent is an error unless "
                            "marked optional).\nThe id column is the name commands, configs and messages use.",
@@ -83,7 +84,8 @@ int cmd_devices(int argc, char **argv)
             printf("  %-8s %-6s %-8s %6u %8u %7.1f GiB  %s\n", d->id, loom_device_kind_name(d->kind), d->backend,
                    d->compute_units, d->threads, (double)d->memory_bytes / (1024.0 * 1024 * 1024), d->name);
             if (d->kind == LOOM_DEVICE_CPU)
-                printf("  %-8s SIMD in use: %s; available: %s\n", "", d->simd_in_use, d->simd_available);
+                printf("  %-8s SIMD in use: %s; available: %s; %u worker thread%s on %u logical cores\n", "",
+                       d->simd_in_use, d->simd_available, d->threads, d->threads == 1 ? "" : "s", d->compute_units);
         }
         if (notes[0])
             printf("Not present:\n");

@@ -528,8 +528,22 @@ static loom_status apply_cpu_threads(pctx *c, const ynode *v, void *target)
     return parse_int(c, v, "cpu.threads", 0, 4096, &cfg->cpu_threads);
 }
 
+/* Only the spelling is checked here: whether this CPU runs the level is known where the
+ * configuration is used (loom_ctx_create), so a file can be checked on another machine. */
+static const char *const simd_names[] = {"scalar", "avx2", "avx512", "neon"};
+
+static loom_status apply_cpu_simd(pctx *c, const ynode *v, void *target)
+{
+    loom_config *cfg = target;
+    size_t i = 0;
+    LOOM_TRY(parse_enum(c, v, "cpu.simd", simd_names, ARRAY_LEN(simd_names), &i));
+    snprintf(cfg->cpu_simd, sizeof cfg->cpu_simd, "%s", simd_names[i]);
+    return LOOM_OK;
+}
+
 static const key_rule cpu_rules[] = {
     {"threads", apply_cpu_threads},
+    {"simd", apply_cpu_simd},
 };
 
 static loom_status apply_cpu(pctx *c, const ynode *v, void *target)

@@ -3,6 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cpu/kernels.h"
+#include "cpu/pool.h"
 #include "internal/ctx.h"
 #include "loom_git_commit.h"
 
@@ -62,7 +64,7 @@ loom_status loom_devices_discover(loom_device_info *out, size_t max, size_t *n, 
     return LOOM_OK;
 }
 
-static loom_status open_device(loom_ctx *ctx, const loom_device_info *info)
+static loom_status open_device(loom_ctx *ctx, const loom_device_info *info, unsigned cpu_threads)
 {
     for (size_t d = 0; d < loom_driver_count; d++) {
         const loom_driver *drv = loom_drivers[d];
@@ -70,12 +72,65 @@ static loom_status open_device(loom_ctx *ctx, const loom_device_info *info)
             continue;
         loom_device *dev = &ctx->devices[ctx->n_devices];
         dev->info = *info;
+        /* The CPU driver sizes its thread pool from info.threads when it opens. */
+        if (info->kind == LOOM_DEVICE_CPU)
+            dev->info.threads = cpu_threads;
         dev->driver = drv;
         LOOM_TRY(drv->open(dev));
         ctx->n_devices++;
         return LOOM_OK;
     }
     return loom_fail(LOOM_ERR_INTERNAL, "no driver for device '%s' (backend %s)", info->id, info->backend);
+}
+
+/*
+ * The SIMD level, process-wide (the kernel table is global): $LOOM_SIMD over the config's
+ * cpu.simd; with neither, the level stays what it is (the best this CPU runs, unless the program
+ * chose one). A level that is misspelt, or that this CPU or build lacks, fails here, naming
+ * where it came from, rather than quietly running another level.
+ */
+static loom_status apply_simd(const loom_config *cfg)
+{
+    LOOM_TRY(loom_simd_env_status());
+    const char *env = getenv("LOOM_SIMD");
+    loom_simd_level level = LOOM_SIMD_SCALAR;
+    if (env && env[0]) {
+        LOOM_TRY(loom_simd_parse(&level, env));
+        return loom_simd_select(level);
+    }
+    if (!cfg->cpu_simd[0])
+        return LOOM_OK;
+    if (loom_simd_parse(&level, cfg->cpu_simd) != LOOM_OK)
+        return loom_fail(LOOM_ERR_CONFIG, "%s: cpu.simd '%s' is not a SIMD level; expected scalar, avx2, avx512 "
+                         "or neon", cfg->source, cfg->cpu_simd);
+    if (loom_simd_select(level) != LOOM_OK) {
+        /* "SIMD level: this CPU has no avx512; available: ..." -> say it was the config. */
+        char why[512];
+        const char *msg = loom_last_error(), *colon = strstr(msg, ": ");
+        snprintf(why, sizeof why, "%s", colon ? colon + 2 : msg);
+        return loom_fail(LOOM_ERR_UNSUPPORTED, "%s: cpu.simd: %s", cfg->source, why);
+    }
+    return LOOM_OK;
+}
+
+/* Opens the picked devices, CPU devices with their share of the cores. */
+static loom_status open_all(loom_ctx *ctx, const loom_config *cfg, const loom_device_info *const *pick, size_t n)
+{
+    unsigned n_cpu = 0, cores = 1;
+    for (size_t i = 0; i < n; i++)
+        if (pick[i]->kind == LOOM_DEVICE_CPU) {
+            n_cpu++;
+            if (pick[i]->compute_units > cores)
+                cores = pick[i]->compute_units;
+        }
+    char source[300];
+    snprintf(source, sizeof source, "%s: cpu.threads", cfg->source);
+    unsigned threads = 1;
+    LOOM_TRY(loom_cpu_threads_plan(&threads, cfg->cpu_threads > 0 ? (unsigned)cfg->cpu_threads : 0, n_cpu, cores,
+                                   source));
+    for (size_t i = 0; i < n; i++)
+        LOOM_TRY(open_device(ctx, pick[i], threads));
+    return LOOM_OK;
 }
 
 loom_status loom_ctx_create(loom_ctx **out, const loom_config *cfg)
@@ -92,14 +147,17 @@ loom_status loom_ctx_create(loom_ctx **out, const loom_config *cfg)
         s = loom_fail(LOOM_ERR_NO_MEMORY, "out of memory creating a context");
         goto done;
     }
-    size_t n = 0;
+    size_t n = 0, n_pick = 0;
+    const loom_device_info *pick[LOOM_CTX_MAX_DEVICES];
     char notes[1024];
+    if ((s = apply_simd(cfg)) != LOOM_OK)
+        goto done;
     if ((s = loom_devices_discover(found, LOOM_CTX_MAX_DEVICES, &n, notes, sizeof notes)) != LOOM_OK)
         goto done;
 
     if (cfg->devices_auto) {
-        for (size_t i = 0; i < n && s == LOOM_OK; i++)
-            s = open_device(ctx, &found[i]);
+        for (size_t i = 0; i < n; i++)
+            pick[n_pick++] = &found[i];
     } else {
         for (size_t j = 0; j < cfg->n_devices && s == LOOM_OK; j++) {
             const loom_device_spec *spec = &cfg->devices[j];
@@ -128,12 +186,14 @@ loom_status loom_ctx_create(loom_ctx **out, const loom_config *cfg)
                               "run without it)",
                               cfg->source, spec->line, spec->id, same_kind, kind_plural(spec->kind, same_kind), why);
             } else if (hit) {
-                s = open_device(ctx, hit);
+                pick[n_pick++] = hit;
             }
         }
-        if (s == LOOM_OK && ctx->n_devices == 0)
+        if (s == LOOM_OK && n_pick == 0)
             s = loom_fail(LOOM_ERR_CONFIG, "%s: none of the configured devices is present", cfg->source);
     }
+    if (s == LOOM_OK)
+        s = open_all(ctx, cfg, pick, n_pick);
 done:
     free(found);
     loom_config_free(own);

@@ -25,15 +25,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cpu/kernels.h"
+#include "cpu/pool.h"
 #include "internal/common.h"
 #include "internal/monty.h"
 #include "loom/ntt.h"
-
-#if defined(__GNUC__) || defined(__clang__)
-#define NTT_INLINE static inline __attribute__((always_inline))
-#else
-#define NTT_INLINE static inline
-#endif
+#include "ntt_rows.h"
 
 /*
  * Rows per cache block for the first layers: a block of this many bytes stays in L2 (512 KiB to
@@ -106,83 +103,6 @@ static loom_status get_twiddles(const loom_field *f, unsigned logn, const uint32
 
 /* ------------------------------------------------------------------ row kernels */
 
-/*
- * a, b <- a + w*b, a - w*b; with neg the twiddle is -w, which only swaps the add and the
- * subtract. w in Montgomery form; unit means w = 1 (no product).
- */
-NTT_INLINE void bfly2(uint32_t *restrict a, uint32_t *restrict b, size_t cols, uint32_t w, int unit, int neg,
-                      uint32_t p, uint32_t mu)
-{
-    for (size_t c = 0; c < cols; c++) {
-        uint32_t x = a[c], t = unit ? b[c] : monty_mul(b[c], w, p, mu);
-        a[c] = neg ? mod_sub(x, t, p) : mod_add(x, t, p);
-        b[c] = neg ? mod_add(x, t, p) : mod_sub(x, t, p);
-    }
-}
-
-/*
- * Two DIT layers on rows r0..r3 (h apart): the half-h layer on (r0,r1), (r2,r3) with w1, then the
- * half-2h layer on (r0,r2) with w2 and (r1,r3) with w3. unit: w1 = w2 = 1 (the j = 0 group).
- * neg12 / neg3: the twiddles are the negations of w1, w2 / w3.
- */
-NTT_INLINE void bfly4(uint32_t *restrict r0, uint32_t *restrict r1, uint32_t *restrict r2, uint32_t *restrict r3,
-                      size_t cols, uint32_t w1, uint32_t w2, uint32_t w3, int unit, int neg12, int neg3,
-                      uint32_t p, uint32_t mu)
-{
-    for (size_t c = 0; c < cols; c++) {
-        uint32_t x0 = r0[c], x1 = r1[c], x2 = r2[c], x3 = r3[c];
-        if (!unit) {
-            x1 = monty_mul(x1, w1, p, mu);
-            x3 = monty_mul(x3, w1, p, mu);
-        }
-        uint32_t y0 = neg12 ? mod_sub(x0, x1, p) : mod_add(x0, x1, p);
-        uint32_t y1 = neg12 ? mod_add(x0, x1, p) : mod_sub(x0, x1, p);
-        uint32_t y2 = neg12 ? mod_sub(x2, x3, p) : mod_add(x2, x3, p);
-        uint32_t y3 = neg12 ? mod_add(x2, x3, p) : mod_sub(x2, x3, p);
-        if (!unit)
-            y2 = monty_mul(y2, w2, p, mu);
-        y3 = monty_mul(y3, w3, p, mu);
-        r0[c] = neg12 ? mod_sub(y0, y2, p) : mod_add(y0, y2, p);
-        r2[c] = neg12 ? mod_add(y0, y2, p) : mod_sub(y0, y2, p);
-        r1[c] = neg3 ? mod_sub(y1, y3, p) : mod_add(y1, y3, p);
-        r3[c] = neg3 ? mod_add(y1, y3, p) : mod_sub(y1, y3, p);
-    }
-}
-
-/* One layer of half size h on rows [lo, hi) (a multiple of 2h). */
-NTT_INLINE void layer_r2(uint32_t *m, size_t cols, size_t lo, size_t hi, size_t h, const uint32_t *tw, int inv,
-                         uint32_t p, uint32_t mu)
-{
-    const size_t hc = h * cols;
-    for (size_t base = lo; base < hi; base += 2 * h) {
-        uint32_t *a = m + base * cols;
-        bfly2(a, a + hc, cols, 0, 1, 0, p, mu);
-        for (size_t j = 1; j < h; j++) {
-            uint32_t w = inv ? tw[2 * h - j] : tw[h + j];
-            bfly2(a + j * cols, a + hc + j * cols, cols, w, 0, inv, p, mu);
-        }
-    }
-}
-
-/* The layers of half size h and 2h together on rows [lo, hi) (a multiple of 4h). */
-NTT_INLINE void layer_r4(uint32_t *m, size_t cols, size_t lo, size_t hi, size_t h, const uint32_t *tw, int inv,
-                         uint32_t p, uint32_t mu)
-{
-    const size_t hc = h * cols;
-    for (size_t base = lo; base < hi; base += 4 * h) {
-        uint32_t *r0 = m + base * cols;
-        /* j = 0: w_{2h}^0 = w_{4h}^0 = 1, and w_{4h}^h (a 4th root of unity) for the last pair. */
-        bfly4(r0, r0 + hc, r0 + 2 * hc, r0 + 3 * hc, cols, 0, 0, tw[3 * h], 1, 0, inv, p, mu);
-        for (size_t j = 1; j < h; j++) {
-            uint32_t w1 = inv ? tw[2 * h - j] : tw[h + j];
-            uint32_t w2 = inv ? tw[4 * h - j] : tw[2 * h + j];
-            uint32_t w3 = inv ? tw[3 * h - j] : tw[3 * h + j];
-            uint32_t *q = r0 + j * cols;
-            bfly4(q, q + hc, q + 2 * hc, q + 3 * hc, cols, w1, w2, w3, 0, inv, inv, p, mu);
-        }
-    }
-}
-
 static inline void swap_rows(uint32_t *restrict a, uint32_t *restrict b, size_t cols)
 {
     for (size_t c = 0; c < cols; c++) {
@@ -192,13 +112,70 @@ static inline void swap_rows(uint32_t *restrict a, uint32_t *restrict b, size_t 
     }
 }
 
+/* ------------------------------------------------------------------ the active row loops */
+
+const loom_ntt_rows *loom_ntt_rows_active(void)
+{
+    /* The NTT follows the level the kernels run at (LOOM_SIMD, cpu.simd, else the best), so that
+     * forcing a level forces it everywhere. A level this build has no row loops for (none today)
+     * falls back to the scalar loops, which give the same bits. */
+    switch (loom_cpu_kernels_active()->level) {
+#ifdef LOOM_HAVE_NTT_ROWS_X86
+    case LOOM_SIMD_AVX2: return &loom_ntt_rows_avx2;
+    case LOOM_SIMD_AVX512: return &loom_ntt_rows_avx512;
+#endif
+#ifdef LOOM_HAVE_NTT_ROWS_NEON
+    case LOOM_SIMD_NEON: return &loom_ntt_rows_neon;
+#endif
+    default: return &loom_ntt_rows_scalar;
+    }
+}
+
+/* ------------------------------------------------------------------ bit reversal */
+
+/* Chunks of a parallel loop: at least `min` indices, else about four per thread. */
+static size_t chunk_for(const loom_pool *pool, size_t n, size_t min)
+{
+    size_t parts = (size_t)loom_pool_threads(pool) * 4, c = (n + parts - 1) / parts;
+    return c < min ? min : c;
+}
+
+typedef struct {
+    uint32_t *m;
+    size_t cols;
+    unsigned logn, b, mid;
+} bitrev_job;
+
 /*
  * Row i = (a, m, c) (high b bits, middle, low b bits) trades places with (rev c, rev m, rev a).
  * Taking all a, c for one pair (m, rev m) at a time touches 2^b runs of 2^b consecutive rows on
  * each side, a working set sized to stay in cache, where a plain sweep over i would jump across
- * the whole matrix (and its pages) on every swap.
+ * the whole matrix (and its pages) on every swap. Different middles touch different rows, so
+ * threads split the middles.
  */
-static void bit_reverse_rows(uint32_t *m, size_t n, unsigned logn, size_t cols)
+static void bitrev_middles(void *arg, size_t mi0, size_t mi1, unsigned worker)
+{
+    (void)worker;
+    const bitrev_job *j = arg;
+    const size_t side = (size_t)1 << j->b, cols = j->cols;
+    const unsigned logn = j->logn, b = j->b;
+    for (size_t mi = mi0; mi < mi1; mi++) {
+        const size_t mr = (size_t)loom_bitrev(mi, j->mid);
+        if (mi > mr)
+            continue;
+        for (size_t a = 0; a < side; a++) {
+            const size_t ra = (size_t)loom_bitrev(a, b);
+            for (size_t c = 0; c < side; c++) {
+                size_t i = (a << (logn - b)) | (mi << b) | c;
+                size_t r = ((size_t)loom_bitrev(c, b) << (logn - b)) | (mr << b) | ra;
+                if (mi < mr || i < r)
+                    swap_rows(j->m + i * cols, j->m + r * cols, cols);
+            }
+        }
+    }
+}
+
+static void bit_reverse_rows(loom_pool *pool, uint32_t *m, size_t n, unsigned logn, size_t cols)
 {
     const size_t row_bytes = cols * sizeof(uint32_t);
     unsigned b = 0;
@@ -212,92 +189,97 @@ static void bit_reverse_rows(uint32_t *m, size_t n, unsigned logn, size_t cols)
         }
         return;
     }
-    const unsigned mid = logn - 2 * b;
-    const size_t side = (size_t)1 << b, nmid = (size_t)1 << mid;
-    for (size_t mi = 0; mi < nmid; mi++) {
-        const size_t mr = (size_t)loom_bitrev(mi, mid);
-        if (mi > mr)
-            continue;
-        for (size_t a = 0; a < side; a++) {
-            const size_t ra = (size_t)loom_bitrev(a, b);
-            for (size_t c = 0; c < side; c++) {
-                size_t i = (a << (logn - b)) | (mi << b) | c;
-                size_t r = ((size_t)loom_bitrev(c, b) << (logn - b)) | (mr << b) | ra;
-                if (mi < mr || i < r)
-                    swap_rows(m + i * cols, m + r * cols, cols);
-            }
-        }
-    }
+    bitrev_job j = {m, cols, logn, b, logn - 2 * b};
+    const size_t nmid = (size_t)1 << j.mid;
+    loom_pool_for(pool, nmid, chunk_for(pool, nmid, 1), bitrev_middles, &j);
 }
 
-static void scale_const(uint32_t *v, size_t len, uint32_t w, uint32_t p, uint32_t mu)
+/* ------------------------------------------------------------------ the transform */
+
+typedef struct {
+    const loom_ntt_rows *rows;
+    uint32_t *m;
+    size_t cols, h;
+    unsigned lb;
+    const uint32_t *tw;
+    int inv;
+    uint32_t scale, p, mu;
+} dit_job;
+
+static void dit_blocks(void *arg, size_t b0, size_t b1, unsigned worker)
 {
-    for (size_t i = 0; i < len; i++)
-        v[i] = monty_mul(v[i], w, p, mu);
+    (void)worker;
+    const dit_job *j = arg;
+    j->rows->blocks(j->m, j->cols, b0, b1, j->lb, j->tw, j->inv, j->scale, j->p, j->mu);
 }
 
-/* Row j *= start * step^j (both in Montgomery form). */
-static void scale_powers(uint32_t *m, size_t n, size_t cols, uint32_t start, uint32_t step, uint32_t p,
-                         uint32_t mu)
+static void dit_r4(void *arg, size_t k0, size_t k1, unsigned worker)
 {
-    uint32_t w = start;
-    for (size_t j = 0; j < n; j++) {
-        scale_const(m + j * cols, cols, w, p, mu);
-        w = monty_mul(w, step, p, mu);
-    }
+    (void)worker;
+    const dit_job *j = arg;
+    j->rows->r4(j->m, j->cols, j->h, k0, k1, j->tw, j->inv, j->p, j->mu);
 }
+
+static void dit_r2(void *arg, size_t k0, size_t k1, unsigned worker)
+{
+    (void)worker;
+    const dit_job *j = arg;
+    j->rows->r2(j->m, j->cols, j->h, k0, k1, j->tw, j->inv, j->p, j->mu);
+}
+
+/* Rows a chunk of a parallel pass should at least cover: enough bytes that handing it to a
+ * thread costs far less than the work, and whole cache lines at its ends. */
+#define NTT_MIN_CHUNK_BYTES ((size_t)1 << 16)
 
 /*
  * Bit-reverse the rows, then all logn DIT layers: the forward DFT (natural order in and out), or
  * with inv the DFT with w^-1. scale != 0 (Montgomery form) multiplies every value by it while the
  * block is in cache, which folds 1/n into the idft without a pass of its own.
+ *
+ * Threads split rows, never columns: each thread's rows are whole, so the column loop keeps its
+ * full vector width and no two threads share a cache line, whatever the thread count. The cache
+ * blocks of the first layers are independent; every later layer (pair) is a parallel loop over
+ * its butterfly groups, and the loop's return is the barrier between layers.
  */
-NTT_INLINE void dit_impl(uint32_t *m, size_t n, unsigned logn, size_t cols, const uint32_t *tw, int inv,
-                         uint32_t scale, uint32_t p, uint32_t mu)
+static loom_status dit(loom_pool *pool, const loom_field *f, uint32_t *m, size_t n, unsigned logn, size_t cols,
+                       int inv, uint32_t scale)
 {
-    bit_reverse_rows(m, n, logn, cols);
+    dit_job j = {.rows = loom_ntt_rows_active(), .m = m, .cols = cols, .inv = inv, .scale = scale, .p = f->p,
+                 .mu = f->mu};
+    LOOM_TRY(get_twiddles(f, logn, &j.tw));
+    bit_reverse_rows(pool, m, n, logn, cols);
 
+    const size_t row_bytes = cols * sizeof(uint32_t);
     unsigned lb = 0;
-    while (lb < logn && ((size_t)2 << lb) * cols * sizeof(uint32_t) <= NTT_BLOCK_BYTES)
+    while (lb < logn && ((size_t)2 << lb) * row_bytes <= NTT_BLOCK_BYTES)
         lb++;
-    const size_t bsz = (size_t)1 << lb;
+    j.lb = lb;
+    const size_t nblocks = n >> lb;
+    loom_pool_for(pool, nblocks, chunk_for(pool, nblocks, 1), dit_blocks, &j);
 
-    for (size_t blk = 0; blk < n; blk += bsz) {
-        if (scale)
-            scale_const(m + blk * cols, bsz * cols, scale, p, mu);
-        unsigned l = 0;
-        for (; l + 1 < lb; l += 2)
-            layer_r4(m, cols, blk, blk + bsz, (size_t)1 << l, tw, inv, p, mu);
-        if (l < lb)
-            layer_r2(m, cols, blk, blk + bsz, (size_t)1 << l, tw, inv, p, mu);
-    }
+    /* Groups of 4 (or 2) rows per chunk: at least NTT_MIN_CHUNK_BYTES of rows. */
+    const size_t min_rows = (NTT_MIN_CHUNK_BYTES + row_bytes - 1) / row_bytes;
     unsigned l = lb;
-    for (; l + 1 < logn; l += 2)
-        layer_r4(m, cols, 0, n, (size_t)1 << l, tw, inv, p, mu);
-    if (l < logn)
-        layer_r2(m, cols, 0, n, (size_t)1 << l, tw, inv, p, mu);
-}
-
-/* Instantiates the kernels with constant direction, and with cols = 1 so that a single column
- * gets a loop over the butterflies rather than a one-trip loop over columns. n >= 2. */
-static loom_status dit(const loom_field *f, uint32_t *m, size_t n, unsigned logn, size_t cols, int inv,
-                       uint32_t scale)
-{
-    const uint32_t *tw = NULL;
-    LOOM_TRY(get_twiddles(f, logn, &tw));
-    const uint32_t p = f->p, mu = f->mu;
-    if (cols == 1) {
-        if (inv)
-            dit_impl(m, n, logn, 1, tw, 1, scale, p, mu);
-        else
-            dit_impl(m, n, logn, 1, tw, 0, scale, p, mu);
-    } else {
-        if (inv)
-            dit_impl(m, n, logn, cols, tw, 1, scale, p, mu);
-        else
-            dit_impl(m, n, logn, cols, tw, 0, scale, p, mu);
+    for (; l + 1 < logn; l += 2) {
+        j.h = (size_t)1 << l;
+        loom_pool_for(pool, n / 4, chunk_for(pool, n / 4, (min_rows + 3) / 4), dit_r4, &j);
+    }
+    if (l < logn) {
+        j.h = (size_t)1 << l;
+        loom_pool_for(pool, n / 2, chunk_for(pool, n / 2, (min_rows + 1) / 2), dit_r2, &j);
     }
     return LOOM_OK;
+}
+
+/* Row j *= start * step^j (both in Montgomery form). */
+static void scale_powers(const loom_ntt_rows *rows, uint32_t *m, size_t n, size_t cols, uint32_t start,
+                         uint32_t step, uint32_t p, uint32_t mu)
+{
+    uint32_t w = start;
+    for (size_t j = 0; j < n; j++) {
+        rows->scale(m + j * cols, m + j * cols, cols, w, p, mu);
+        w = monty_mul(w, step, p, mu);
+    }
 }
 
 /* ------------------------------------------------------------------ argument checks */
@@ -365,13 +347,18 @@ static uint32_t inv_monty(const loom_field *f, uint64_t x)
 
 /* ------------------------------------------------------------------ public API */
 
-loom_status loom_dft_batch(const loom_field *f, uint32_t *m, size_t rows, size_t cols)
+loom_status loom_dft_batch_pool(loom_pool *pool, const loom_field *f, uint32_t *m, size_t rows, size_t cols)
 {
     unsigned logn = 0;
     LOOM_TRY(check_matrix("loom_dft_batch", f, m, "m", rows, cols, 0, &logn));
     if (cols == 0 || rows == 1)
         return LOOM_OK;
-    return dit(f, m, rows, logn, cols, 0, 0);
+    return dit(pool, f, m, rows, logn, cols, 0, 0);
+}
+
+loom_status loom_dft_batch(const loom_field *f, uint32_t *m, size_t rows, size_t cols)
+{
+    return loom_dft_batch_pool(NULL, f, m, rows, cols);
 }
 
 loom_status loom_idft_batch(const loom_field *f, uint32_t *m, size_t rows, size_t cols)
@@ -380,7 +367,7 @@ loom_status loom_idft_batch(const loom_field *f, uint32_t *m, size_t rows, size_
     LOOM_TRY(check_matrix("loom_idft_batch", f, m, "m", rows, cols, 0, &logn));
     if (cols == 0 || rows == 1)
         return LOOM_OK;
-    return dit(f, m, rows, logn, cols, 1, inv_monty(f, rows));
+    return dit(NULL, f, m, rows, logn, cols, 1, inv_monty(f, rows));
 }
 
 loom_status loom_coset_dft_batch(const loom_field *f, uint32_t *m, size_t rows, size_t cols, uint32_t shift)
@@ -391,8 +378,9 @@ loom_status loom_coset_dft_batch(const loom_field *f, uint32_t *m, size_t rows, 
     if (cols == 0 || rows == 1) /* c_0 * s^0 */
         return LOOM_OK;
     if (shift != 1)
-        scale_powers(m, rows, cols, f->r_mod_p, loom_field_to_monty(f, shift), f->p, f->mu);
-    return dit(f, m, rows, logn, cols, 0, 0);
+        scale_powers(loom_ntt_rows_active(), m, rows, cols, f->r_mod_p, loom_field_to_monty(f, shift), f->p,
+                     f->mu);
+    return dit(NULL, f, m, rows, logn, cols, 0, 0);
 }
 
 loom_status loom_coset_idft_batch(const loom_field *f, uint32_t *m, size_t rows, size_t cols, uint32_t shift)
@@ -402,10 +390,63 @@ loom_status loom_coset_idft_batch(const loom_field *f, uint32_t *m, size_t rows,
     LOOM_TRY(check_shift("loom_coset_idft_batch", f, shift, 1));
     if (cols == 0 || rows == 1)
         return LOOM_OK;
-    LOOM_TRY(dit(f, m, rows, logn, cols, 1, 0));
+    LOOM_TRY(dit(NULL, f, m, rows, logn, cols, 1, 0));
     /* 1/n rides along with the s^-j pass. */
-    scale_powers(m, rows, cols, inv_monty(f, rows), inv_monty(f, shift), f->p, f->mu);
+    scale_powers(loom_ntt_rows_active(), m, rows, cols, inv_monty(f, rows), inv_monty(f, shift), f->p, f->mu);
     return LOOM_OK;
+}
+
+typedef struct {
+    const loom_ntt_rows *rows;
+    const loom_field *f;
+    uint32_t *out;
+    const uint32_t *in;
+    size_t cols, blocks, wide;
+    uint32_t shift, g, inv_n;
+} lde_job;
+
+static void lde_copy(void *arg, size_t r0, size_t r1, unsigned worker)
+{
+    (void)worker;
+    const lde_job *j = arg;
+    memcpy(j->out + r0 * j->cols, j->in + r0 * j->cols, (r1 - r0) * j->cols * sizeof *j->out);
+}
+
+/* Wide rows [j0, j1): block t of wide row j = coefficient row j * s^j w'^(t j) / n. */
+static void lde_spread(void *arg, size_t j0, size_t j1, unsigned worker)
+{
+    (void)worker;
+    const lde_job *jb = arg;
+    const loom_field *f = jb->f;
+    const uint32_t p = f->p, mu = f->mu;
+    /* Field values are exact, so starting each chunk from a power gives the very same factors
+     * as stepping through every row. */
+    const uint32_t s_m = loom_field_to_monty(f, jb->shift), g_m = loom_field_to_monty(f, jb->g);
+    uint32_t base = monty_mul(loom_field_to_monty(f, loom_field_pow(f, jb->shift, j0)), jb->inv_n, p, mu);
+    uint32_t step = loom_field_to_monty(f, loom_field_pow(f, jb->g, j0));
+    for (size_t j = j0; j < j1; j++) {
+        const uint32_t *src = jb->out + j * jb->cols;
+        uint32_t *dst = jb->out + j * jb->wide;
+        uint32_t w = base;
+        for (size_t t = 1; t < jb->blocks; t++) {
+            w = monty_mul(w, step, p, mu);
+            jb->rows->scale(dst + t * jb->cols, src, jb->cols, w, p, mu);
+        }
+        jb->rows->scale(dst, src, jb->cols, base, p, mu); /* last: for j = 0 it overwrites src */
+        base = monty_mul(base, s_m, p, mu);
+        step = monty_mul(step, g_m, p, mu);
+    }
+}
+
+typedef struct {
+    const lde_job *job;
+    size_t lo; /* the round covers rows [lo, 2 lo) */
+} lde_round;
+
+static void lde_spread_round(void *arg, size_t i0, size_t i1, unsigned worker)
+{
+    const lde_round *r = arg;
+    lde_spread((void *)r->job, r->lo + i0, r->lo + i1, worker);
 }
 
 /*
@@ -415,8 +456,8 @@ loom_status loom_coset_idft_batch(const loom_field *f, uint32_t *m, size_t rows,
  * of size n, so no zero padding and no transform of size N is needed, and the result lands in
  * natural order. Its input, wide row j, block t, is c_j (s w'^t)^j / n.
  */
-loom_status loom_coset_lde_batch(const loom_field *f, uint32_t *out, const uint32_t *in, size_t rows, size_t cols,
-                                 unsigned added_bits, uint32_t shift)
+loom_status loom_coset_lde_batch_pool(loom_pool *pool, const loom_field *f, uint32_t *out, const uint32_t *in,
+                                      size_t rows, size_t cols, unsigned added_bits, uint32_t shift)
 {
     static const char fn[] = "loom_coset_lde_batch";
     unsigned logn = 0;
@@ -429,52 +470,50 @@ loom_status loom_coset_lde_batch(const loom_field *f, uint32_t *out, const uint3
     if (ranges_overlap(out, rows * wide * sizeof *out, in, rows * cols * sizeof *in))
         return loom_fail(LOOM_ERR_INVALID_ARG, "%s: out and in overlap; expected separate buffers", fn);
     const uint32_t p = f->p, mu = f->mu;
+    lde_job jb = {.rows = loom_ntt_rows_active(), .f = f, .out = out, .in = in, .cols = cols, .blocks = blocks,
+                  .wide = wide, .shift = shift, .g = f->two_adic_generators[logn + added_bits],
+                  .inv_n = inv_monty(f, rows)};
+    const size_t min_rows = (NTT_MIN_CHUNK_BYTES + cols * sizeof(uint32_t) - 1) / (cols * sizeof(uint32_t));
 
-    memcpy(out, in, rows * cols * sizeof *out);
+    loom_pool_for(pool, rows, chunk_for(pool, rows, min_rows), lde_copy, &jb);
     if (rows > 1)
-        LOOM_TRY(dit(f, out, rows, logn, cols, 1, 0));
+        LOOM_TRY(dit(pool, f, out, rows, logn, cols, 1, 0));
 
-    const uint32_t inv_n = inv_monty(f, rows);
-    /*
-     * Spread coefficient row j (at row j) to wide row j (at row 2^b j), j descending: every
-     * destination then lies above the coefficient rows still unread, and for j = 0 (or b = 0,
-     * where they coincide) block 0 is written last and in place.
-     */
     if (shift == 0) { /* (0 * w'^t)^j = [j == 0] */
         uint32_t *c0 = out;
         for (size_t t = 1; t < blocks; t++)
-            for (size_t c = 0; c < cols; c++)
-                out[t * cols + c] = monty_mul(c0[c], inv_n, p, mu);
-        scale_const(c0, cols, inv_n, p, mu);
+            jb.rows->scale(out + t * cols, c0, cols, jb.inv_n, p, mu);
+        jb.rows->scale(c0, c0, cols, jb.inv_n, p, mu);
         memset(out + wide, 0, (rows - 1) * wide * sizeof *out);
+    } else if (added_bits == 0) {
+        /* Wide row j is coefficient row j: every row scales in place, independently. */
+        loom_pool_for(pool, rows, chunk_for(pool, rows, min_rows), lde_spread, &jb);
     } else {
-        const uint32_t g = f->two_adic_generators[logn + added_bits];
-        const uint32_t s_inv = inv_monty(f, shift), g_inv = inv_monty(f, g);
-        /* base = s^j / n, step = w'^j, both at j = rows - 1, stepped down with the inverses. */
-        uint32_t base = monty_mul(loom_field_to_monty(f, loom_field_pow(f, shift, rows - 1)), inv_n, p, mu);
-        uint32_t step = loom_field_to_monty(f, loom_field_pow(f, g, rows - 1));
-        for (size_t j = rows; j-- > 0;) {
-            const uint32_t *src = out + j * cols;
-            uint32_t *dst = out + j * wide;
-            uint32_t w = base;
-            for (size_t t = 1; t < blocks; t++) {
-                w = monty_mul(w, step, p, mu);
-                uint32_t *d = dst + t * cols;
-                for (size_t c = 0; c < cols; c++)
-                    d[c] = monty_mul(src[c], w, p, mu);
-            }
-            for (size_t c = 0; c < cols; c++)
-                dst[c] = monty_mul(src[c], base, p, mu);
-            base = monty_mul(base, s_inv, p, mu);
-            step = monty_mul(step, g_inv, p, mu);
+        /*
+         * The spread runs in place: wide row j covers coefficient rows 2^b j .. 2^b j + 2^b - 1,
+         * so it may only be written once those are read. Rounds over [n/2, n), [n/4, n/2), ...,
+         * [1, 2), then row 0: a round [lo, 2 lo) writes rows >= 2 lo, all read by earlier
+         * rounds, and reads only rows no one writes until later. Row 0 writes its own block 0
+         * last (lde_spread's order).
+         */
+        for (size_t hi = rows; hi > 1; hi /= 2) {
+            lde_round r = {&jb, hi / 2};
+            loom_pool_for(pool, hi / 2, chunk_for(pool, hi / 2, min_rows), lde_spread_round, &r);
         }
+        lde_spread(&jb, 0, 1, 0);
     }
     if (rows > 1)
-        LOOM_TRY(dit(f, out, rows, logn, wide, 0, 0));
+        LOOM_TRY(dit(pool, f, out, rows, logn, wide, 0, 0));
     return LOOM_OK;
 }
 
-loom_status loom_bit_reverse_rows(uint32_t *m, size_t rows, size_t cols)
+loom_status loom_coset_lde_batch(const loom_field *f, uint32_t *out, const uint32_t *in, size_t rows, size_t cols,
+                                 unsigned added_bits, uint32_t shift)
+{
+    return loom_coset_lde_batch_pool(NULL, f, out, in, rows, cols, added_bits, shift);
+}
+
+loom_status loom_bit_reverse_rows_pool(loom_pool *pool, uint32_t *m, size_t rows, size_t cols)
 {
     if (!loom_is_pow2(rows))
         return loom_fail(LOOM_ERR_SIZE, "loom_bit_reverse_rows: rows = %zu is not a power of two; expected rows = 2^k",
@@ -487,8 +526,13 @@ loom_status loom_bit_reverse_rows(uint32_t *m, size_t rows, size_t cols)
                          "loom_bit_reverse_rows: m is NULL for a %zu x %zu matrix; expected a buffer of %zu words",
                          rows, cols, rows * cols);
     if (cols != 0)
-        bit_reverse_rows(m, rows, loom_log2_exact(rows), cols);
+        bit_reverse_rows(pool, m, rows, loom_log2_exact(rows), cols);
     return LOOM_OK;
+}
+
+loom_status loom_bit_reverse_rows(uint32_t *m, size_t rows, size_t cols)
+{
+    return loom_bit_reverse_rows_pool(NULL, m, rows, cols);
 }
 
 loom_status loom_dft_naive(const loom_field *f, uint32_t *out, const uint32_t *in, size_t n)

@@ -10,7 +10,8 @@
  *     perm: plonky3            #   plonky3 | sp1
  *     log_blowup: 1            #   0..8
  *   cpu:                       # optional
- *     threads: 0               #   worker threads, 0 = one per core
+ *     threads: 0               #   worker threads per CPU device, 0 = share the cores
+ *     simd: avx2               #   scalar | avx2 | avx512 | neon; absent = the best this CPU runs
  *   devices: auto              # "auto" (discover everything, CPU always there) or a list:
  *   # devices:
  *   #   - id: cpu0             #   the name used by every command and message; [a-z][a-z0-9_]*
@@ -60,6 +61,7 @@ typedef struct {
     char perm[16];     /* "" if unset */
     int log_blowup;    /* -1 if unset */
     int cpu_threads;   /* -1 if unset, 0 = one per core */
+    char cpu_simd[16]; /* "" if unset, else "scalar", "avx2", "avx512" or "neon" */
     int devices_auto;  /* 1 for `devices: auto` (or no devices key) */
     size_t n_devices;
     loom_device_spec devices[LOOM_CONFIG_MAX_DEVICES];
