@@ -261,8 +261,8 @@ int cmd_bench(int argc, char **argv)
                            "[--threads N|all]",
                   .about = "Measures the main operations on this machine, at each SIMD level and thread count, "
                            "side by side:\nPoseidon2 permutations/s (every instance one at a time, and width 16 "
-                           "batched per level),\nNTT (BabyBear 2^20 x 64 forward), coset LDE (2^20 x 64, blowup 2) "
-                           "and 'loom commit'\n(2^20 x 64, blowup 2). Each figure is the best of several "
+                           "batched per level),\nNTT (BabyBear 2^20 x 16 and x 64 forward), coset LDE (2^20 x 64, "
+                           "blowup 2) and 'loom commit'\n(2^16 and 2^20 x 64, blowup 2). Each figure is the best of several "
                            "repetitions. Record figures in\ndocs/benchmarks.md.",
                   .options = opts,
                   .n_options = sizeof opts / sizeof opts[0]};
@@ -332,7 +332,10 @@ int cmd_bench(int argc, char **argv)
     const size_t log_n = quick ? 12 : 20, cols = 64;
     const size_t rows = (size_t)1 << log_n;
     const size_t commit_log = quick ? 10 : 20;
-    const size_t n_steps = 4 * n_levels * n_counts + 1;
+    /* The issue-2 baseline sizes (NTT 2^20 x 16, commit 2^16 x 64) beside the larger ones. */
+    const size_t ntt_cols[2] = {16, 64};
+    const size_t commit_logs[2] = {quick ? 8 : 16, commit_log};
+    const size_t n_steps = 6 * n_levels * n_counts + 1;
     size_t step = 0;
     char size[48], name[64];
 
@@ -373,18 +376,19 @@ int cmd_bench(int argc, char **argv)
             add(b, "poseidon2 babybear w16 batch", size, loom_simd_name(levels[l]), counts[c], t, (double)ma.n, "perm");
         }
     }
-    for (size_t l = 0; l < n_levels && s == LOOM_OK; l++) {
-        (void)loom_simd_select(levels[l]);
-        for (size_t c = 0; c < n_counts && s == LOOM_OK; c++) {
-            cli_progress("bench: step", ++step, n_steps);
-            ntt_arg na = {.pool = pool[c], .f = bb, .data = data, .rows = rows, .cols = cols, .s = LOOM_OK};
-            double t = best_of(b->min_time, run_dft, &na);
-            s = na.s;
-            snprintf(size, sizeof size, "2^%zu x %zu", log_n, cols);
-            add(b, "ntt forward babybear", size, loom_simd_name(levels[l]), counts[c], t,
-                (double)(rows / 2) * log_n * cols, "butterfly");
+    for (size_t w = 0; w < 2; w++)
+        for (size_t l = 0; l < n_levels && s == LOOM_OK; l++) {
+            (void)loom_simd_select(levels[l]);
+            for (size_t c = 0; c < n_counts && s == LOOM_OK; c++) {
+                cli_progress("bench: step", ++step, n_steps);
+                ntt_arg na = {.pool = pool[c], .f = bb, .data = data, .rows = rows, .cols = ntt_cols[w], .s = LOOM_OK};
+                double t = best_of(b->min_time, run_dft, &na);
+                s = na.s;
+                snprintf(size, sizeof size, "2^%zu x %zu", log_n, ntt_cols[w]);
+                add(b, "ntt forward babybear", size, loom_simd_name(levels[l]), counts[c], t,
+                    (double)(rows / 2) * log_n * ntt_cols[w], "butterfly");
+            }
         }
-    }
     for (size_t l = 0; l < n_levels && s == LOOM_OK; l++) {
         (void)loom_simd_select(levels[l]);
         for (size_t c = 0; c < n_counts && s == LOOM_OK; c++) {
@@ -398,19 +402,20 @@ int cmd_bench(int argc, char **argv)
                 "output element");
         }
     }
-    for (size_t l = 0; l < n_levels && s == LOOM_OK; l++) {
-        (void)loom_simd_select(levels[l]);
-        for (size_t c = 0; c < n_counts && s == LOOM_OK; c++) {
-            cli_progress("bench: step", ++step, n_steps);
-            commit_arg ca = {.ctx = ctx[c], .params = {LOOM_FIELD_BABYBEAR, LOOM_PERM_PLONKY3, 1, "cpu0"},
-                             .view = {trace, (size_t)1 << commit_log, cols}, .s = LOOM_OK};
-            double t = best_of(b->min_time, run_commit, &ca);
-            s = ca.s;
-            snprintf(size, sizeof size, "2^%zu x %zu, blowup 2", commit_log, cols);
-            add(b, "commit babybear plonky3", size, loom_simd_name(levels[l]), counts[c], t,
-                (double)((size_t)1 << commit_log) * cols, "trace element");
+    for (size_t z = 0; z < 2; z++)
+        for (size_t l = 0; l < n_levels && s == LOOM_OK; l++) {
+            (void)loom_simd_select(levels[l]);
+            for (size_t c = 0; c < n_counts && s == LOOM_OK; c++) {
+                cli_progress("bench: step", ++step, n_steps);
+                commit_arg ca = {.ctx = ctx[c], .params = {LOOM_FIELD_BABYBEAR, LOOM_PERM_PLONKY3, 1, "cpu0"},
+                                 .view = {trace, (size_t)1 << commit_logs[z], cols}, .s = LOOM_OK};
+                double t = best_of(b->min_time, run_commit, &ca);
+                s = ca.s;
+                snprintf(size, sizeof size, "2^%zu x %zu, blowup 2", commit_logs[z], cols);
+                add(b, "commit babybear plonky3", size, loom_simd_name(levels[l]), counts[c], t,
+                    (double)((size_t)1 << commit_logs[z]) * cols, "trace element");
+            }
         }
-    }
     cli_progress_end();
     if (s != LOOM_OK) {
         rc = cli_fail("bench", s);
