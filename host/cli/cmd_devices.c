@@ -67,6 +67,18 @@ int cmd_devices(int argc, char **argv)
                 }
                 printf("]");
             }
+            if (d->kind == LOOM_DEVICE_GPU) {
+                printf(", \"compute_capability\": \"%u.%u\", \"clock_mhz\": %u, \"l2_bytes\": %llu, \"pci_bus_id\": ",
+                       d->cc_major, d->cc_minor, d->clock_mhz, (unsigned long long)d->l2_bytes);
+                json_str(stdout, d->pci_bus_id);
+                printf(", \"peers\": [");
+                for (unsigned j = 0, first = 1; j < 32; j++)
+                    if (d->peer_mask & (1u << j)) {
+                        printf("%s\"gpu%u\"", first ? "" : ", ", j);
+                        first = 0;
+                    }
+                printf("]");
+            }
             printf("}");
         }
         printf("\n], \"notes\": [");
@@ -83,6 +95,14 @@ int cmd_devices(int argc, char **argv)
             const loom_device_info *d = loom_ctx_device(ctx, i);
             printf("  %-8s %-6s %-8s %6u %8u %7.1f GiB  %s\n", d->id, loom_device_kind_name(d->kind), d->backend,
                    d->compute_units, d->threads, (double)d->memory_bytes / (1024.0 * 1024 * 1024), d->name);
+            if (d->kind == LOOM_DEVICE_GPU) {
+                char peers[128] = "none";
+                for (unsigned j = 0, n = 0; j < 32; j++)
+                    if (d->peer_mask & (1u << j))
+                        n += (unsigned)snprintf(peers + (n ? n : 0), sizeof peers - n, "%sgpu%u", n ? "," : "", j);
+                printf("  %-8s sm_%u%u, %u MHz, L2 %llu MiB, PCI %s, peer access: %s\n", "", d->cc_major, d->cc_minor,
+                       d->clock_mhz, (unsigned long long)(d->l2_bytes >> 20), d->pci_bus_id, peers);
+            }
             if (d->kind == LOOM_DEVICE_CPU)
                 printf("  %-8s SIMD in use: %s; available: %s; %u worker thread%s on %u logical cores\n", "",
                        d->simd_in_use, d->simd_available, d->threads, d->threads == 1 ? "" : "s", d->compute_units);
