@@ -2,9 +2,11 @@
 /*
  * The NTT's row loops, compiled once per SIMD level (cpu/ntt_scalar.c, ntt_avx2.c, ntt_avx512.c,
  * ntt_neon.c all include cpu/ntt_template.h with only their own instruction-set flags). The loops
- * run across the columns of whole rows, which the compiler vectorises for whatever the file was
- * built for; no intrinsics, so the levels cannot disagree on a single bit. ntt.c picks the table
- * of the active level (loom_cpu_kernels_active) at each call.
+ * run across the columns of whole rows. The scalar, AVX-512 and NEON builds are plain C that the
+ * compiler vectorises for the file's flags; the AVX2 build replaces the three column loops with
+ * intrinsics (cpu/ntt_x86.h), checked bit for bit against scalar by test_ntt and
+ * test_cpu_parallel. ntt.c picks the table of the active level (loom_cpu_kernels_active) at
+ * each call.
  *
  * Every loop works on an index range so that ntt.c can split a layer across the CPU device's
  * threads: the ranges touch disjoint rows, and each row's result does not depend on who ran it.

@@ -4,7 +4,8 @@
  * NTT_ROWS_NAME (its level) and includes this once; CMake compiles each such file with only its
  * level's instruction-set flags. Plain C loops over the columns of a row, written so that the
  * compiler vectorises them (restrict rows, the direction and the unit twiddle hoisted out of the
- * column loop by constant-folded instantiations). See ntt_rows.h for what each function does.
+ * column loop by constant-folded instantiations), unless the file supplies its own column loops
+ * through NTT_ROWS_KERNELS (AVX2 does: cpu/ntt_x86.h). See ntt_rows.h for what each function does.
  */
 #if !defined(NTT_ROWS_TABLE) || !defined(NTT_ROWS_NAME)
 #error "define NTT_ROWS_TABLE and NTT_ROWS_NAME before including ntt_template.h"
@@ -35,6 +36,14 @@ NTT_INLINE uint32_t ntt_mul(uint32_t a, uint32_t b, uint32_t p, uint32_t mu)
 }
 #define monty_mul ntt_mul
 
+/*
+ * A level with hand-written vector loops (ntt_avx2.c, ntt_avx512.c) names a header in
+ * NTT_ROWS_KERNELS that supplies bfly2, bfly4 and scale_impl with the semantics below; the
+ * index loops after them are shared by every level.
+ */
+#ifdef NTT_ROWS_KERNELS
+#include NTT_ROWS_KERNELS
+#else
 /*
  * a, b <- a + w*b, a - w*b; with neg the twiddle is -w, which only swaps the add and the
  * subtract. w in Montgomery form; unit means w = 1 (no product).
@@ -78,6 +87,14 @@ NTT_INLINE void bfly4(uint32_t *restrict r0, uint32_t *restrict r1, uint32_t *re
     }
 }
 
+NTT_INLINE void scale_impl(uint32_t *out, const uint32_t *in, size_t len, uint32_t w, uint32_t p, uint32_t mu)
+{
+    for (size_t i = 0; i < len; i++)
+        out[i] = monty_mul(in[i], w, p, mu);
+}
+
+#endif /* NTT_ROWS_KERNELS */
+
 /* Butterflies [k0, k1) of one layer of half size h (see ntt_rows.h). */
 NTT_INLINE void r2_impl(uint32_t *m, size_t cols, size_t h, size_t k0, size_t k1, const uint32_t *tw, int inv,
                         uint32_t p, uint32_t mu)
@@ -119,12 +136,6 @@ NTT_INLINE void r4_impl(uint32_t *m, size_t cols, size_t h, size_t k0, size_t k1
             base += 4 * h;
         }
     }
-}
-
-NTT_INLINE void scale_impl(uint32_t *out, const uint32_t *in, size_t len, uint32_t w, uint32_t p, uint32_t mu)
-{
-    for (size_t i = 0; i < len; i++)
-        out[i] = monty_mul(in[i], w, p, mu);
 }
 
 NTT_INLINE void blocks_impl(uint32_t *m, size_t cols, size_t b0, size_t b1, unsigned lb, const uint32_t *tw,
