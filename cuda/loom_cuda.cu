@@ -1014,6 +1014,23 @@ done:
     return rc;
 }
 
+// Seconds per cudaMemcpyAsync of `bytes` from src to dst, on the compute stream.
+static int time_copy(loom_cuda_dev *d, void *dst, const void *src, size_t bytes, cudaMemcpyKind kind, int iters,
+                     double *seconds, char *err, size_t err_len)
+{
+    return time_it(
+        d, iters, seconds,
+        [&]() -> int {
+            cudaError_t e = cudaMemcpyAsync(dst, src, bytes, kind, d->comp);
+            if (e != cudaSuccess) {
+                set_err(err, err_len, "cudaMemcpyAsync", __FILE__, __LINE__, e);
+                return LOOM_CUDA_ERR;
+            }
+            return LOOM_CUDA_OK;
+        },
+        err, err_len);
+}
+
 extern "C" int loom_cuda_bench_permute(loom_cuda_dev *d, const loom_cuda_perm *perm, size_t n, int iters,
                                        double *seconds, char *err, size_t err_len)
 {
@@ -1071,17 +1088,7 @@ extern "C" int loom_cuda_bench_copy(loom_cuda_dev *d, size_t bytes, int iters, d
     CUDA_OK(cudaMalloc(&a, bytes));
     CUDA_OK(cudaMalloc(&z, bytes));
     CUDA_OK(cudaMemsetAsync(a, 1, bytes, d->comp));
-    rc = time_it(
-        d, iters, seconds,
-        [&]() -> int {
-            cudaError_t e = cudaMemcpyAsync(z, a, bytes, cudaMemcpyDeviceToDevice, d->comp);
-            if (e != cudaSuccess) {
-                set_err(err, err_len, "cudaMemcpyAsync", __FILE__, __LINE__, e);
-                return LOOM_CUDA_ERR;
-            }
-            return LOOM_CUDA_OK;
-        },
-        err, err_len);
+    rc = time_copy(d, z, a, bytes, cudaMemcpyDeviceToDevice, iters, seconds, err, err_len);
 done:
     cudaFree(a), cudaFree(z);
     return rc;
@@ -1167,17 +1174,7 @@ extern "C" int loom_cuda_bench_h2d(loom_cuda_dev *d, size_t bytes, int iters, do
     CUDA_OK(cudaMallocHost(&h, bytes));
     CUDA_OK(cudaMalloc(&z, bytes));
     memset(h, 1, bytes);
-    rc = time_it(
-        d, iters, seconds,
-        [&]() -> int {
-            cudaError_t e = cudaMemcpyAsync(z, h, bytes, cudaMemcpyHostToDevice, d->comp);
-            if (e != cudaSuccess) {
-                set_err(err, err_len, "cudaMemcpyAsync", __FILE__, __LINE__, e);
-                return LOOM_CUDA_ERR;
-            }
-            return LOOM_CUDA_OK;
-        },
-        err, err_len);
+    rc = time_copy(d, z, h, bytes, cudaMemcpyHostToDevice, iters, seconds, err, err_len);
 done:
     cudaFreeHost(h), cudaFree(z);
     return rc;

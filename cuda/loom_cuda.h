@@ -54,7 +54,6 @@ typedef struct {
 } loom_cuda_matrix;
 
 typedef struct {
-    double h2d_s;        /* host-to-device copies (sum of copy-stream time) */
     double lde_s;        /* LDE kernels */
     double hash_s;       /* sponge absorption + digests */
     double tree_s;       /* compression levels */

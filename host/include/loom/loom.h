@@ -68,7 +68,6 @@ typedef struct {
     double lde_s;          /* coset LDE + bit reversal, all traces */
     double hash_s;         /* leaf hashing (and injected rows) */
     double compress_s;     /* Merkle compression levels */
-    double h2d_s;          /* host-to-device copies (GPU) */
     uint64_t bytes_h2d;
     double total_s;
     uint64_t lde_rows;     /* rows of the committed (extended) matrices */
