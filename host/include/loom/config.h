@@ -51,6 +51,9 @@ typedef struct {
     loom_device_kind kind;
     int optional;     /* 1 if absent is allowed */
     unsigned line;    /* 1-based line of the entry in the source, for messages */
+    char binary[256]; /* OpenCL: precompiled program binary to load instead of compiling the sources */
+    char platform[64]; /* OpenCL: substring of the platform name ("" = any) */
+    char match[64];   /* substring of the device name ("" = any) */
 } loom_device_spec;
 
 /* A parsed configuration. Unset values: empty string, -1. */
