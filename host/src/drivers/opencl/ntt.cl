@@ -3,12 +3,13 @@
  * Batched radix-2 NTT passes and the coset-LDE spread for the field F_*.
  *
  * Matrix: batch z, row i, column c at m[z * batch_stride + i * row_stride + c]; every column is
- * one transform of n = 2^logn points. A pass runs L consecutive stages of one transform on tiles
- * held in local memory: the stages with blocks 2^K, 2^(K-1), ..., 2^(K-L+1) rows (DIF, top down)
- * or 2^(K-L+1) ... 2^K (DIT, bottom up) pair only rows whose indices differ in bits K-L .. K-1,
- * so one work-group loads the 2^L rows that share the other bits (a tile of 2^L rows by
- * get_local_size(0) columns), runs the L stages there with a barrier between stages, and writes
- * the tile back. log2(n) / L passes (rounded up) cover a transform.
+ * one transform of n = 2^logn points, and a work-item carries VL neighbouring columns. A pass
+ * runs L consecutive stages of the transform on tiles held in local memory: the stages with
+ * blocks 2^K, 2^(K-1), ..., 2^(K-L+1) rows (DIF, top down) or 2^(K-L+1) ... 2^K (DIT, bottom up)
+ * pair only rows whose indices differ in bits K-L .. K-1, so one work-group loads the 2^L rows
+ * that share the other bits (2^L rows by get_local_size(0) * VL columns), runs the L stages there
+ * with a barrier between stages, and writes the tile back. ceil(log2(n) / L) passes make a
+ * transform, each one read and one write of the matrix.
  *
  *   DIF (natural order in, bit-reversed out): (a, b) -> (a + b, (a - b) w_2h^j)
  *   DIT (bit-reversed in, natural order out): (a, b) -> (a + w_2h^j b, a - w_2h^j b)
@@ -18,24 +19,25 @@
  */
 
 static inline void FN(ntt_pass)(global uint *m, global const uint *tw, uint log_tw, uint K, uint L,
-                                uint row_stride, uint cols, ulong batch_stride, local uint *tile, const int dit)
+                                uint row_stride, uint cols, ulong batch_stride, local uint *tile_words,
+                                const int dit)
 {
-    const uint cw = get_local_size(0), ty = get_local_size(1);
+    local vt *tile = (local vt *)tile_words;
+    const uint xg = get_local_size(0), ty = get_local_size(1);
     const uint x = get_local_id(0), y = get_local_id(1);
-    const uint c = get_group_id(0) * cw + x;
+    const uint c = (get_group_id(0) * xg + x) * VL;
     const uint g = get_group_id(1);
     const uint lo = K - L;
     const uint low = g & ((1u << lo) - 1u);
     const uint base = ((g >> lo) << K) | low;
     const uint rows = 1u << L, half_n = rows >> 1;
-    const int live = c < cols;
-    global uint *col = m + (ulong)get_group_id(2) * batch_stride + (live ? c : 0u);
+    global uint *mb = m + (ulong)get_group_id(2) * batch_stride;
 
     const uint load_iters = (rows + ty - 1u) / ty;
     for (uint it = 0; it < load_iters; it++) {
         const uint t = it * ty + y;
         if (t < rows)
-            tile[t * cw + x] = live ? col[(ulong)(base + (t << lo)) * row_stride] : 0u;
+            tile[t * xg + x] = vload_row(mb + (ulong)(base + (t << lo)) * row_stride, c, cols);
     }
     barrier(CLK_LOCAL_MEM_FENCE);
 
@@ -49,15 +51,15 @@ static inline void FN(ntt_pass)(global uint *m, global const uint *tw, uint log_
             if (q < half_n) {
                 const uint jl = q & (hl - 1u);
                 const uint t0 = ((q >> lh) << (lh + 1u)) | jl, t1 = t0 + hl;
-                const uint w = tw[((jl << lo) | low) << shift];
-                const uint a = tile[t0 * cw + x], b = tile[t1 * cw + x];
+                const vt w = (vt)tw[((jl << lo) | low) << shift];
+                const vt a = tile[t0 * xg + x], b = tile[t1 * xg + x];
                 if (dit) {
-                    const uint wb = FN(f_mul)(b, w);
-                    tile[t0 * cw + x] = FN(f_add)(a, wb);
-                    tile[t1 * cw + x] = FN(f_sub)(a, wb);
+                    const vt wb = FN(v_mul)(b, w);
+                    tile[t0 * xg + x] = FN(v_add)(a, wb);
+                    tile[t1 * xg + x] = FN(v_sub)(a, wb);
                 } else {
-                    tile[t0 * cw + x] = FN(f_add)(a, b);
-                    tile[t1 * cw + x] = FN(f_mul)(FN(f_sub)(a, b), w);
+                    tile[t0 * xg + x] = FN(v_add)(a, b);
+                    tile[t1 * xg + x] = FN(v_mul)(FN(v_sub)(a, b), w);
                 }
             }
         }
@@ -66,8 +68,8 @@ static inline void FN(ntt_pass)(global uint *m, global const uint *tw, uint log_
 
     for (uint it = 0; it < load_iters; it++) {
         const uint t = it * ty + y;
-        if (t < rows && live)
-            col[(ulong)(base + (t << lo)) * row_stride] = tile[t * cw + x];
+        if (t < rows)
+            vstore_row(tile[t * xg + x], mb + (ulong)(base + (t << lo)) * row_stride, c, cols);
     }
 }
 
@@ -106,7 +108,7 @@ kernel void FN(powers)(global uint *out, uint n, uint start, constant uint *sq, 
  *   bitrev:   out row (u n + j) = coef row rev(j) * spow[j] * w_N^(rev_bits(u) j), then a DIF
  *             transform of each n x cols block u gives it in bit-reversed order.
  *
- * One work-item per (output row, column); the factor is the same across a row.
+ * One work-item per (output row, VL columns); the factor is the same across a row.
  */
 static inline uint FN(tw_pow)(global const uint *tw, uint log_tw, uint logN, uint e)
 {
@@ -121,7 +123,9 @@ static inline void FN(spread)(global uint *out, global const uint *coef, global 
                               global const uint *tw, uint log_tw, uint logn, uint bits, uint cols, const int bitrev)
 {
     const uint logN = logn + bits;
-    const uint c = get_global_id(0), R = min((uint)get_global_id(1), (1u << logN) - 1u); /* padding repeats the last row */
+    if (get_global_id(1) >= (1u << logN))
+        return;
+    const uint c = get_global_id(0) * VL, R = get_global_id(1);
     uint src, e, sp;
     if (bitrev) {
         const uint u = R >> logn, j = R & ((1u << logn) - 1u);
@@ -136,8 +140,8 @@ static inline void FN(spread)(global uint *out, global const uint *coef, global 
         e = t * ri;
     }
     const uint factor = FN(f_mul)(sp, FN(tw_pow)(tw, log_tw, logN, e));
-    if (c < cols && get_global_id(1) < (1u << logN))
-        out[(ulong)R * cols + c] = FN(f_mul)(coef[(ulong)src * cols + c], factor);
+    const vt v = vload_row(coef + (ulong)src * cols, c, cols);
+    vstore_row(FN(v_mul)(v, (vt)factor), out + (ulong)R * cols, c, cols);
 }
 
 kernel void FN(lde_spread)(global uint *out, global const uint *coef, global const uint *spow, global const uint *tw,

@@ -249,7 +249,7 @@ static loom_status cl_discover(loom_device_info *out, size_t max, size_t *n, cha
 /* ------------------------------------------------------------------ device state */
 
 typedef struct {
-    cl_kernel dif, dit, powers, spread, spread_br, scale, hash[2], compress[2];
+    cl_kernel dif, dit, powers, spread, spread_br, scale, p2_rows;
 } field_kernels;
 
 typedef struct {
@@ -267,6 +267,7 @@ typedef struct {
     uint64_t global_mem, max_alloc;
     size_t local_mem, max_wg;
     int compiler;
+    unsigned vl; /* lanes per work-item (the VL of the kernels) */
 
     cl_program prog;
     const char *origin;
@@ -360,7 +361,7 @@ typedef struct {
     size_t len[16];
     cl_uint n;
     char defs[LOOM_FIELD_COUNT][512];
-    char id_def[96];
+    char id_def[96], vl_def[32];
     uint64_t id;
 } cl_source;
 
@@ -375,10 +376,12 @@ static uint64_t fnv1a(uint64_t h, const void *data, size_t len)
 
 /* The program text: common.cl, then field.cl, ntt.cl, poseidon2.cl once per field after that field's
  * constants, generated from the parameter tables (never typed twice). */
-static loom_status source_assemble(cl_source *src)
+static loom_status source_assemble(cl_source *src, unsigned vl)
 {
     memset(src, 0, sizeof *src);
     src->s[src->n] = src->id_def, src->len[src->n++] = 0; /* filled in below */
+    snprintf(src->vl_def, sizeof src->vl_def, "#define VL %u\n", vl);
+    src->s[src->n] = src->vl_def, src->len[src->n++] = strlen(src->vl_def);
     src->s[src->n] = loom_opencl_common_cl, src->len[src->n++] = loom_opencl_common_cl_len;
     for (int fi = 0; fi < LOOM_FIELD_COUNT; fi++) {
         const loom_field *f = loom_field_get((loom_field_id)fi);
@@ -663,16 +666,12 @@ static cl_int build_binary(cl_impl *im, const unsigned char *bin, size_t len, cl
 /* Creates every kernel of the program; on failure names the missing one in `missing`. */
 static cl_int make_kernels(cl_impl *im, char *missing, size_t missing_len)
 {
-    static const char *const names[] = {"ntt_dif",      "ntt_dit",          "powers",
-                                        "lde_spread",   "lde_spread_bitrev", "scale",
-                                        "p2_hash_rows", "p2_hash_rows_legacy", "p2_compress",
-                                        "p2_compress_legacy"};
+    static const char *const names[] = {"ntt_dif",           "ntt_dit", "powers", "lde_spread",
+                                        "lde_spread_bitrev", "scale",   "p2_rows"};
     cl_int e = CL_SUCCESS;
     for (int fi = 0; fi < LOOM_FIELD_COUNT && e == CL_SUCCESS; fi++) {
-        cl_kernel *slots[] = {&im->fk[fi].dif,     &im->fk[fi].dit,         &im->fk[fi].powers,
-                              &im->fk[fi].spread,  &im->fk[fi].spread_br,   &im->fk[fi].scale,
-                              &im->fk[fi].hash[0], &im->fk[fi].hash[1],     &im->fk[fi].compress[0],
-                              &im->fk[fi].compress[1]};
+        cl_kernel *slots[] = {&im->fk[fi].dif,       &im->fk[fi].dit,   &im->fk[fi].powers, &im->fk[fi].spread,
+                              &im->fk[fi].spread_br, &im->fk[fi].scale, &im->fk[fi].p2_rows};
         for (size_t k = 0; k < sizeof names / sizeof names[0] && e == CL_SUCCESS; k++) {
             snprintf(missing, missing_len, "%s_%s", names[k], loom_field_get((loom_field_id)fi)->name);
             *slots[k] = clCreateKernel(im->prog, missing, &e);
@@ -755,7 +754,7 @@ static loom_status ensure_program(cl_impl *im)
     if (im->prog)
         return LOOM_OK;
     cl_source src;
-    LOOM_TRY(source_assemble(&src));
+    LOOM_TRY(source_assemble(&src, im->vl));
     char key[1024], path[512], why[256];
     cache_key(im, &src, key, sizeof key, path, sizeof path);
     if (path[0]) {
@@ -794,11 +793,11 @@ static void key_mismatch(const container *c, const char *key, char *why, size_t 
 {
     static const char *const tags[] = {"platform: ", "device: ", "driver: "};
     for (int t = 0; t < 3; t++) {
-        char theirs[200], ours[200];
+        char theirs[160], ours[160];
         key_line(c->key, c->key_len, tags[t], theirs, sizeof theirs);
         key_line(key, strlen(key), tags[t], ours, sizeof ours);
         if (strcmp(theirs, ours) != 0) {
-            snprintf(why, len, "it was built for %s '%.180s', this device has '%.180s'", t == 0 ? "platform" : t == 1 ? "device" : "driver",
+            snprintf(why, len, "it was built for %s '%s', this device has '%s'", t == 0 ? "platform" : t == 1 ? "device" : "driver",
                      theirs, ours);
             return;
         }
@@ -829,7 +828,7 @@ static loom_status load_spec_binary(loom_device *dev)
         return loom_fail(LOOM_ERR_IO, "%sprogram binary '%s' for %s: cannot read it: %s", where, path, im->desc,
                          strerror(err));
     cl_source src;
-    loom_status s = source_assemble(&src);
+    loom_status s = source_assemble(&src, im->vl);
     if (s != LOOM_OK) {
         free(file);
         return s;
@@ -857,6 +856,18 @@ static loom_status load_spec_binary(loom_device *dev)
 }
 
 /* ------------------------------------------------------------------ open */
+
+/* Lanes per work-item: $LOOM_OPENCL_LANES if set, else the device's preferred int vector width
+ * (8 for PoCL on AVX2, 1 on GPUs), as a power of two up to 16. */
+static unsigned lanes_for(cl_device_id d)
+{
+    const char *env = getenv("LOOM_OPENCL_LANES");
+    unsigned v = env && env[0] ? (unsigned)strtoul(env, NULL, 10) : dev_uint(d, CL_DEVICE_PREFERRED_VECTOR_WIDTH_INT);
+    unsigned vl = 1;
+    while (vl * 2 <= v && vl < 16)
+        vl *= 2;
+    return vl;
+}
 
 static loom_status cl_open(loom_device *dev)
 {
@@ -887,6 +898,7 @@ static loom_status cl_open(loom_device *dev)
     im->compiler = comp == CL_TRUE;
     if (!im->max_wg)
         im->max_wg = 1;
+    im->vl = lanes_for(im->device);
 
     cl_context_properties props[] = {CL_CONTEXT_PLATFORM, (cl_context_properties)im->platform, 0};
     im->ctx = clCreateContext(props, 1, &im->device, NULL, NULL, &e);
@@ -1007,27 +1019,34 @@ static loom_status ensure_spow(cl_impl *im, const loom_field *f, uint32_t shift,
 
 /* ------------------------------------------------------------------ NTT */
 
-/* Work-group shape of the NTT kernels: cw columns by ty work-items along the rows, and the most
- * stages (lmax) whose tile of 2^lmax rows x cw columns fits the local-memory budget. */
+/* Work-group shape of the NTT kernels: xg work-items across (each VL columns) by ty along the
+ * rows, and the most stages (lmax) whose tile of 2^lmax rows x xg * VL columns fits the
+ * local-memory budget. One shape per device, so a runtime that compiles per work-group size
+ * (PoCL) compiles each kernel once. */
 typedef struct {
-    size_t cw, ty;
+    size_t xg, ty;
     unsigned lmax;
 } ntt_shape;
 
 static ntt_shape shape_for(const cl_impl *im, size_t cols)
 {
-    ntt_shape s = {cols >= 8 ? 16 : 1, cols >= 8 ? 16 : 64, 1};
-    while (s.cw * s.ty > im->ntt_wg && s.ty > 1)
+    ntt_shape s = {im->vl >= 16 ? 1 : 16 / im->vl, 16, 1};
+    if (im->vl == 1 && cols < 8) /* few columns: all the work-items along the rows */
+        s.xg = 1, s.ty = 64;
+    while (s.xg * s.ty > im->ntt_wg && s.ty > 1)
         s.ty /= 2;
-    while (s.cw * s.ty > im->ntt_wg && s.cw > 1)
-        s.cw /= 2;
+    while (s.xg * s.ty > im->ntt_wg && s.xg > 1)
+        s.xg /= 2;
     size_t budget = im->local_mem / 2;
     if (budget > 32768)
         budget = 32768;
-    while (s.lmax < 16 && (sizeof(uint32_t) * s.cw << (s.lmax + 1)) <= budget)
+    while (s.lmax < 16 && (sizeof(uint32_t) * im->vl * s.xg << (s.lmax + 1)) <= budget)
         s.lmax++;
     return s;
 }
+
+/* Work-items along a row of `cols` words (VL columns each), rounded up to the work-group. */
+static size_t groups_x(const cl_impl *im, size_t cols, size_t xg) { return round_up((cols + im->vl - 1) / im->vl, xg); }
 
 /*
  * One transform of 2^logn points per column, batch x cols columns: DIF (dit = 0; natural in,
@@ -1056,9 +1075,9 @@ static loom_status run_ntt(cl_impl *im, const loom_field *f, cl_mem m, cl_mem tw
         ARG(im, k, 5, rs);
         ARG(im, k, 6, nc);
         ARG(im, k, 7, bs);
-        CL_TRY(im, clSetKernelArg(k, 8, sizeof(uint32_t) * sh.cw << L, NULL), "clSetKernelArg");
-        const size_t local[3] = {sh.cw, sh.ty, 1};
-        const size_t global[3] = {round_up(cols, sh.cw), (((size_t)1 << logn) >> L) * sh.ty, batch};
+        CL_TRY(im, clSetKernelArg(k, 8, sizeof(uint32_t) * im->vl * sh.xg << L, NULL), "clSetKernelArg");
+        const size_t local[3] = {sh.xg, sh.ty, 1};
+        const size_t global[3] = {groups_x(im, cols, sh.xg), (((size_t)1 << logn) >> L) * sh.ty, batch};
         LOOM_TRY(launch(im, k, 3, global, local, dit ? "the DIT kernel" : "the DIF kernel"));
         if (!dit)
             K -= L;
@@ -1172,7 +1191,7 @@ static loom_status lde_locked(cl_impl *im, uint32_t *out, const loom_field *f, c
         ARG(im, sk, 6, lb);
         ARG(im, sk, 7, nc);
         const ntt_shape sh = shape_for(im, w);
-        const size_t local[2] = {sh.cw, sh.ty}, global[2] = {round_up(w, sh.cw), round_up(N, sh.ty)};
+        const size_t local[2] = {sh.xg, sh.ty}, global[2] = {groups_x(im, w, sh.xg), round_up(N, sh.ty)};
         LOOM_TRY(launch(im, sk, 2, global, local, "the LDE spread kernel"));
         if (bit_reverse)
             LOOM_TRY(run_ntt(im, f, im->b, tw->fwd, tw->log, logn, w, w, (size_t)1 << bits, n * w, 0));
@@ -1220,7 +1239,7 @@ static loom_status dft_locked(cl_impl *im, const loom_field *f, uint32_t *m, siz
         ARG(im, im->bitrev_rows, 2, ln);
         ARG(im, im->bitrev_rows, 3, nc);
         const ntt_shape sh = shape_for(im, w);
-        const size_t local[2] = {sh.cw, sh.ty}, global[2] = {round_up(w, sh.cw), round_up(n, sh.ty)};
+        const size_t local[2] = {sh.xg, sh.ty}, global[2] = {groups_x(im, w, sh.xg), round_up(n, sh.ty)};
         LOOM_TRY(launch(im, im->bitrev_rows, 2, global, local, "the bit-reversal kernel"));
         LOOM_TRY(run_ntt(im, f, im->b, inverse ? tw->inv : tw->fwd, tw->log, logn, w, w, 1, 0, 1));
         if (inverse) {
@@ -1229,7 +1248,7 @@ static loom_status dft_locked(cl_impl *im, const loom_field *f, uint32_t *m, siz
             ARG(im, k, 0, im->b);
             ARG(im, k, 1, total);
             ARG(im, k, 2, inv_n);
-            size_t l1 = im->max_wg < 64 ? im->max_wg : 64, g1 = round_up(n * w, l1);
+            size_t l1 = im->max_wg < 64 ? im->max_wg : 64, g1 = round_up((n * w + im->vl - 1) / im->vl, l1);
             LOOM_TRY(launch(im, k, 1, &g1, &l1, "the scale kernel"));
         }
         LOOM_TRY(get_cols(im, im->b, m, n, cols, c0, w));
@@ -1272,14 +1291,18 @@ static loom_status perm_consts(cl_impl *im, const loom_poseidon2 *perm, cl_mem *
         *out = im->rc[k];
         return LOOM_OK;
     }
-    uint32_t words[144 + 32];
+    /* The layout poseidon2.cl reads; the legacy layer's 2^-32 moves into the diagonal and the sum
+     * factor (see there). */
+    uint32_t words[145 + 32];
     const unsigned rp = perm->rounds_p;
+    const loom_field *f = loom_field_get(perm->field);
     memcpy(words, mc->ext_initial, 64 * 4);
     memcpy(words + 64, mc->internal, rp * 4);
     memcpy(words + 64 + rp, mc->ext_final, 64 * 4);
-    memcpy(words + 128 + rp, mc->diag, 16 * 4);
+    memcpy(words + 128 + rp, perm->legacy_internal ? perm->diag : mc->diag, 16 * 4);
+    words[144 + rp] = perm->legacy_internal ? 1u : f->r_mod_p;
     cl_int e;
-    im->rc[k] = clCreateBuffer(im->ctx, CL_MEM_READ_ONLY | CL_MEM_COPY_HOST_PTR, (144 + rp) * 4, words, &e);
+    im->rc[k] = clCreateBuffer(im->ctx, CL_MEM_READ_ONLY | CL_MEM_COPY_HOST_PTR, (145 + rp) * 4, words, &e);
     if (e != CL_SUCCESS) {
         im->rc[k] = NULL;
         return cl_fail(im, e, "uploading the Poseidon2 constants");
@@ -1288,17 +1311,22 @@ static loom_status perm_consts(cl_impl *im, const loom_poseidon2 *perm, cl_mem *
     return LOOM_OK;
 }
 
-static loom_status run_p2(cl_impl *im, cl_kernel k, cl_mem out, cl_mem in, int with_cols, cl_uint cols,
+/* The sponge kernel over `count` rows of `cols` words absorbing `rate` words per permutation. */
+static loom_status run_p2(cl_impl *im, const loom_poseidon2 *perm, cl_mem out, cl_mem in, cl_uint cols, cl_uint rate,
                           cl_uint count, cl_mem rc)
 {
-    cl_uint i = 0;
-    ARG(im, k, i++, out);
-    ARG(im, k, i++, in);
-    if (with_cols)
-        ARG(im, k, i++, cols);
-    ARG(im, k, i++, count);
-    ARG(im, k, i++, rc);
-    size_t local = im->max_wg < 64 ? im->max_wg : 64, global = round_up(count, local);
+    cl_kernel k = im->fk[perm->field].p2_rows;
+    ARG(im, k, 0, out);
+    ARG(im, k, 1, in);
+    ARG(im, k, 2, cols);
+    ARG(im, k, 3, rate);
+    ARG(im, k, 4, count);
+    ARG(im, k, 5, rc);
+    /* Small groups when each work-item is already VL permutations wide. */
+    size_t local = im->vl > 1 ? 8 : 64;
+    if (local > im->max_wg)
+        local = im->max_wg;
+    const size_t global = round_up((count + im->vl - 1) / im->vl, local);
     return launch(im, k, 1, &global, &local, "the Poseidon2 kernel");
 }
 
@@ -1308,7 +1336,6 @@ static loom_status hash_locked(cl_impl *im, loom_digest *out, const loom_poseido
     LOOM_TRY(ensure_program(im));
     cl_mem rc;
     LOOM_TRY(perm_consts(im, perm, &rc));
-    cl_kernel k = im->fk[perm->field].hash[perm->legacy_internal ? 1 : 0];
     size_t block = BLOCK_BYTES / (width * 4);
     if (block == 0)
         block = 1;
@@ -1338,7 +1365,7 @@ static loom_status hash_locked(cl_impl *im, loom_digest *out, const loom_poseido
         LOOM_TRY(ensure_buf(im, &im->b, &im->b_cap, cnt * sizeof(loom_digest)));
         CL_TRY(im, clEnqueueWriteBuffer(im->q, im->a, CL_TRUE, 0, cnt * width * 4, src, 0, NULL, NULL),
                "copying rows to the device");
-        LOOM_TRY(run_p2(im, k, im->b, im->a, 1, (cl_uint)width, (cl_uint)cnt, rc));
+        LOOM_TRY(run_p2(im, perm, im->b, im->a, (cl_uint)width, LOOM_SPONGE_RATE, (cl_uint)cnt, rc));
         CL_TRY(im, clEnqueueReadBuffer(im->q, im->b, CL_TRUE, 0, cnt * sizeof(loom_digest), out + r0, 0, NULL, NULL),
                "copying digests from the device");
     }
@@ -1384,7 +1411,6 @@ static loom_status compress_locked(cl_impl *im, loom_digest *out, const loom_pos
     LOOM_TRY(ensure_program(im));
     cl_mem rc;
     LOOM_TRY(perm_consts(im, perm, &rc));
-    cl_kernel k = im->fk[perm->field].compress[perm->legacy_internal ? 1 : 0];
     const size_t block = BLOCK_BYTES / (3 * sizeof(loom_digest));
     for (size_t i0 = 0; i0 < n_out; i0 += block) {
         const size_t cnt = n_out - i0 < block ? n_out - i0 : block;
@@ -1393,7 +1419,7 @@ static loom_status compress_locked(cl_impl *im, loom_digest *out, const loom_pos
         CL_TRY(im, clEnqueueWriteBuffer(im->q, im->a, CL_TRUE, 0, 2 * cnt * sizeof(loom_digest), in + 2 * i0, 0, NULL,
                                         NULL),
                "copying digests to the device");
-        LOOM_TRY(run_p2(im, k, im->b, im->a, 0, 0, (cl_uint)cnt, rc));
+        LOOM_TRY(run_p2(im, perm, im->b, im->a, 16, 16, (cl_uint)cnt, rc));
         CL_TRY(im, clEnqueueReadBuffer(im->q, im->b, CL_TRUE, 0, cnt * sizeof(loom_digest), out + i0, 0, NULL, NULL),
                "copying digests from the device");
     }
@@ -1449,7 +1475,7 @@ loom_status loom_opencl_write_binary(loom_device *dev, const char *path)
     cl_impl *im = dev->impl;
     LOOM_TRY(loom_opencl_prepare(dev));
     cl_source src;
-    LOOM_TRY(source_assemble(&src));
+    LOOM_TRY(source_assemble(&src, im->vl));
     char key[1024], cpath[512];
     cache_key(im, &src, key, sizeof key, cpath, sizeof cpath);
     unsigned char *bin = NULL;
