@@ -18,22 +18,37 @@
 
 #if VL == 1
 typedef uint vt;
+typedef ulong vtw;
+#define WIDEN(x) ((ulong)(x))
+#define NARROW(x) ((uint)(x))
 #define VLOAD(p) (*(p))
 #define VSTORE(v, p) (*(p) = (v))
 #elif VL == 2
 typedef uint2 vt;
+typedef ulong2 vtw;
+#define WIDEN(x) convert_ulong2(x)
+#define NARROW(x) convert_uint2(x)
 #define VLOAD(p) vload2(0, p)
 #define VSTORE(v, p) vstore2(v, 0, p)
 #elif VL == 4
 typedef uint4 vt;
+typedef ulong4 vtw;
+#define WIDEN(x) convert_ulong4(x)
+#define NARROW(x) convert_uint4(x)
 #define VLOAD(p) vload4(0, p)
 #define VSTORE(v, p) vstore4(v, 0, p)
 #elif VL == 8
 typedef uint8 vt;
+typedef ulong8 vtw;
+#define WIDEN(x) convert_ulong8(x)
+#define NARROW(x) convert_uint8(x)
 #define VLOAD(p) vload8(0, p)
 #define VSTORE(v, p) vstore8(v, 0, p)
 #elif VL == 16
 typedef uint16 vt;
+typedef ulong16 vtw;
+#define WIDEN(x) convert_ulong16(x)
+#define NARROW(x) convert_uint16(x)
 #define VLOAD(p) vload16(0, p)
 #define VSTORE(v, p) vstore16(v, 0, p)
 #else
@@ -87,12 +102,4 @@ kernel void loom_source_id(global uint *out)
 {
     out[0] = (uint)(LOOM_CL_SOURCE_ID & 0xffffffffu);
     out[1] = (uint)(LOOM_CL_SOURCE_ID >> 32);
-}
-
-/* out row i = in row rev(i) (rows = 2^logn, `cols` words each); VL columns per work-item. */
-kernel void loom_bitrev_rows(global uint *out, global const uint *in, uint logn, uint cols)
-{
-    const uint c = get_global_id(0) * VL, i = get_global_id(1);
-    if (i < (1u << logn))
-        vstore_row(vload_row(in + (ulong)loom_bitrev(i, logn) * cols, c, cols), out + (ulong)i * cols, c, cols);
 }

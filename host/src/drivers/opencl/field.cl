@@ -25,9 +25,8 @@ static inline uint FN(f_mul)(uint a, uint b)
     uint lo = a * b, hi = mul_hi(a, b);
     uint q = lo * (uint)F_MU;
     /* q * p == lo (mod 2^32), so (a b - q p) / 2^32 = hi - hi32(q p) exactly, in (-p, p). */
-    uint qh = mul_hi(q, (uint)F_P);
-    uint r = hi - qh;
-    return hi < qh ? r + (uint)F_P : r;
+    uint r = hi - mul_hi(q, (uint)F_P);
+    return min(r, r + (uint)F_P); /* r wrapped exactly when r + p < r */
 }
 
 static inline vt FN(v_add)(vt a, vt b)
@@ -42,13 +41,15 @@ static inline vt FN(v_sub)(vt a, vt b)
     return min(d, d + (vt)F_P);
 }
 
+/* The products through 64-bit lanes: compilers turn a widened 32 x 32 product into the SIMD
+ * unsigned multiply (vpmuludq), where a vector mul_hi became four 16-bit products on PoCL. */
 static inline vt FN(v_mul)(vt a, vt b)
 {
-    vt lo = a * b, hi = mul_hi(a, b);
-    vt q = lo * (vt)F_MU;
-    vt qh = mul_hi(q, (vt)F_P);
-    vt r = hi - qh;
-    return hi < qh ? r + (vt)F_P : r;
+    const vtw t = WIDEN(a) * WIDEN(b);
+    const vt q = NARROW(t) * (vt)F_MU;
+    const vtw u = WIDEN(q) * (vtw)F_P;
+    const vt r = NARROW(t >> 32) - NARROW(u >> 32); /* in (-p, p) */
+    return min(r, r + (vt)F_P);
 }
 
 /* m[i] *= factor (Montgomery form), i < n; VL words per work-item. */

@@ -45,6 +45,8 @@ extern const size_t loom_opencl_common_cl_len, loom_opencl_field_cl_len, loom_op
 #define MAX_PERMS 16
 /* Host staging and device buffers of one block of work stay below this. */
 #define BLOCK_BYTES ((size_t)256 << 20)
+/* The most local memory one NTT work-group's tile takes. */
+#define TILE_BYTES_MAX ((size_t)256 << 10)
 
 /* ------------------------------------------------------------------ errors */
 
@@ -249,7 +251,7 @@ static loom_status cl_discover(loom_device_info *out, size_t max, size_t *n, cha
 /* ------------------------------------------------------------------ device state */
 
 typedef struct {
-    cl_kernel dif, dit, powers, spread, spread_br, scale, p2_rows;
+    cl_kernel dif, dit, powers, scale, p2_rows;
 } field_kernels;
 
 typedef struct {
@@ -272,7 +274,7 @@ typedef struct {
     cl_program prog;
     const char *origin;
     field_kernels fk[LOOM_FIELD_COUNT];
-    cl_kernel bitrev_rows, source_id;
+    cl_kernel source_id;
     size_t ntt_wg; /* the largest work-group the NTT kernels accept */
 
     twiddles tw[LOOM_FIELD_COUNT];
@@ -317,11 +319,9 @@ static void release_program(cl_impl *im)
                 clReleaseKernel(k[i]);
         memset(&im->fk[f], 0, sizeof im->fk[f]);
     }
-    if (im->bitrev_rows)
-        clReleaseKernel(im->bitrev_rows);
     if (im->source_id)
         clReleaseKernel(im->source_id);
-    im->bitrev_rows = im->source_id = NULL;
+    im->source_id = NULL;
     if (im->prog)
         clReleaseProgram(im->prog);
     im->prog = NULL;
@@ -666,20 +666,15 @@ static cl_int build_binary(cl_impl *im, const unsigned char *bin, size_t len, cl
 /* Creates every kernel of the program; on failure names the missing one in `missing`. */
 static cl_int make_kernels(cl_impl *im, char *missing, size_t missing_len)
 {
-    static const char *const names[] = {"ntt_dif",           "ntt_dit", "powers", "lde_spread",
-                                        "lde_spread_bitrev", "scale",   "p2_rows"};
+    static const char *const names[] = {"ntt_dif", "ntt_dit", "powers", "scale", "p2_rows"};
     cl_int e = CL_SUCCESS;
     for (int fi = 0; fi < LOOM_FIELD_COUNT && e == CL_SUCCESS; fi++) {
-        cl_kernel *slots[] = {&im->fk[fi].dif,       &im->fk[fi].dit,   &im->fk[fi].powers, &im->fk[fi].spread,
-                              &im->fk[fi].spread_br, &im->fk[fi].scale, &im->fk[fi].p2_rows};
+        cl_kernel *slots[] = {&im->fk[fi].dif, &im->fk[fi].dit, &im->fk[fi].powers, &im->fk[fi].scale,
+                              &im->fk[fi].p2_rows};
         for (size_t k = 0; k < sizeof names / sizeof names[0] && e == CL_SUCCESS; k++) {
             snprintf(missing, missing_len, "%s_%s", names[k], loom_field_get((loom_field_id)fi)->name);
             *slots[k] = clCreateKernel(im->prog, missing, &e);
         }
-    }
-    if (e == CL_SUCCESS) {
-        snprintf(missing, missing_len, "loom_bitrev_rows");
-        im->bitrev_rows = clCreateKernel(im->prog, missing, &e);
     }
     if (e == CL_SUCCESS) {
         snprintf(missing, missing_len, "loom_source_id");
@@ -1037,9 +1032,11 @@ static ntt_shape shape_for(const cl_impl *im, size_t cols)
         s.ty /= 2;
     while (s.xg * s.ty > im->ntt_wg && s.xg > 1)
         s.xg /= 2;
+    /* Half the local memory: GPUs keep room for a second resident group; CPU runtimes (PoCL: 512
+     * KiB) get tiles that stay in L2, and with them fewer passes (2^20 points: 2 instead of 3). */
     size_t budget = im->local_mem / 2;
-    if (budget > 32768)
-        budget = 32768;
+    if (budget > TILE_BYTES_MAX)
+        budget = TILE_BYTES_MAX;
     while (s.lmax < 16 && (sizeof(uint32_t) * im->vl * s.xg << (s.lmax + 1)) <= budget)
         s.lmax++;
     return s;
@@ -1048,12 +1045,22 @@ static ntt_shape shape_for(const cl_impl *im, size_t cols)
 /* Work-items along a row of `cols` words (VL columns each), rounded up to the work-group. */
 static size_t groups_x(const cl_impl *im, size_t cols, size_t xg) { return round_up((cols + im->vl - 1) / im->vl, xg); }
 
+/* How the first pass of a transform reads its input (LOAD_* in ntt.cl); src NULL: plain. */
+enum { LOAD_PLAIN, LOAD_BITREV, LOAD_LDE, LOAD_LDE_REV };
+typedef struct {
+    cl_uint mode;
+    cl_mem src, spow;
+    cl_uint bits, w;
+} first_load;
+
 /*
- * One transform of 2^logn points per column, batch x cols columns: DIF (dit = 0; natural in,
- * bit-reversed out) or DIT (dit = 1; bit-reversed in, natural out), with the twiddles `tw`.
+ * One transform of 2^logn points per column, batch x cols columns, in place on m: DIF (dit = 0;
+ * natural in, bit-reversed out) or DIT (dit = 1; bit-reversed in, natural out), with the
+ * twiddles `tw`. The first pass reads as `in` says.
  */
 static loom_status run_ntt(cl_impl *im, const loom_field *f, cl_mem m, cl_mem tw, unsigned log_tw, unsigned logn,
-                           size_t row_stride, size_t cols, size_t batch, size_t batch_stride, int dit)
+                           size_t row_stride, size_t cols, size_t batch, size_t batch_stride, int dit,
+                           const first_load *in)
 {
     if (logn == 0 || cols == 0)
         return LOOM_OK;
@@ -1061,12 +1068,15 @@ static loom_status run_ntt(cl_impl *im, const loom_field *f, cl_mem m, cl_mem tw
     const unsigned passes = (logn + sh.lmax - 1) / sh.lmax;
     cl_kernel k = dit ? im->fk[f->id].dit : im->fk[f->id].dif;
     cl_uint K = dit ? 0 : logn;
-    const cl_uint ltw = log_tw, rs = (cl_uint)row_stride, nc = (cl_uint)cols;
+    const cl_uint ltw = log_tw, rs = (cl_uint)row_stride, nc = (cl_uint)cols, ln = logn;
     const cl_ulong bs = batch_stride;
     for (unsigned p = 0; p < passes; p++) {
         const cl_uint L = logn / passes + (p < logn % passes);
         if (dit)
             K += L;
+        const cl_uint mode = p == 0 && in ? in->mode : (cl_uint)LOAD_PLAIN;
+        const cl_mem src = mode != LOAD_PLAIN ? in->src : m, spow = mode != LOAD_PLAIN && in->spow ? in->spow : m;
+        const cl_uint bits = mode != LOAD_PLAIN ? in->bits : 0, w = mode != LOAD_PLAIN ? in->w : 0;
         ARG(im, k, 0, m);
         ARG(im, k, 1, tw);
         ARG(im, k, 2, ltw);
@@ -1076,6 +1086,12 @@ static loom_status run_ntt(cl_impl *im, const loom_field *f, cl_mem m, cl_mem tw
         ARG(im, k, 6, nc);
         ARG(im, k, 7, bs);
         CL_TRY(im, clSetKernelArg(k, 8, sizeof(uint32_t) * im->vl * sh.xg << L, NULL), "clSetKernelArg");
+        ARG(im, k, 9, mode);
+        ARG(im, k, 10, src);
+        ARG(im, k, 11, spow);
+        ARG(im, k, 12, ln);
+        ARG(im, k, 13, bits);
+        ARG(im, k, 14, w);
         const size_t local[3] = {sh.xg, sh.ty, 1};
         const size_t global[3] = {groups_x(im, cols, sh.xg), (((size_t)1 << logn) >> L) * sh.ty, batch};
         LOOM_TRY(launch(im, k, 3, global, local, dit ? "the DIT kernel" : "the DIF kernel"));
@@ -1175,28 +1191,16 @@ static loom_status lde_locked(cl_impl *im, uint32_t *out, const loom_field *f, c
     LOOM_TRY(block_cols(im, n + N, N, cols, &wc));
     LOOM_TRY(ensure_buf(im, &im->a, &im->a_cap, n * wc * 4));
     LOOM_TRY(ensure_buf(im, &im->b, &im->b_cap, N * wc * 4));
-    cl_kernel sk = bit_reverse ? im->fk[f->id].spread_br : im->fk[f->id].spread;
     for (size_t c0 = 0; c0 < cols; c0 += wc) {
         const size_t w = cols - c0 < wc ? cols - c0 : wc;
         LOOM_TRY(put_cols(im, im->a, in, n, cols, c0, w));
-        /* n times the coefficients, in bit-reversed order */
-        LOOM_TRY(run_ntt(im, f, im->a, tw->inv, tw->log, logn, w, w, 1, 0, 0));
-        const cl_uint ltw = tw->log, ln = logn, lb = bits, nc = (cl_uint)w;
-        ARG(im, sk, 0, im->b);
-        ARG(im, sk, 1, im->a);
-        ARG(im, sk, 2, im->spow);
-        ARG(im, sk, 3, tw->fwd);
-        ARG(im, sk, 4, ltw);
-        ARG(im, sk, 5, ln);
-        ARG(im, sk, 6, lb);
-        ARG(im, sk, 7, nc);
-        const ntt_shape sh = shape_for(im, w);
-        const size_t local[2] = {sh.xg, sh.ty}, global[2] = {groups_x(im, w, sh.xg), round_up(N, sh.ty)};
-        LOOM_TRY(launch(im, sk, 2, global, local, "the LDE spread kernel"));
+        /* a = n times the coefficients, in bit-reversed order */
+        LOOM_TRY(run_ntt(im, f, im->a, tw->inv, tw->log, logn, w, w, 1, 0, 0, NULL));
+        const first_load spread = {bit_reverse ? LOAD_LDE_REV : LOAD_LDE, im->a, im->spow, bits, (cl_uint)w};
         if (bit_reverse)
-            LOOM_TRY(run_ntt(im, f, im->b, tw->fwd, tw->log, logn, w, w, (size_t)1 << bits, n * w, 0));
+            LOOM_TRY(run_ntt(im, f, im->b, tw->fwd, tw->log, logn, w, w, (size_t)1 << bits, n * w, 0, &spread));
         else
-            LOOM_TRY(run_ntt(im, f, im->b, tw->fwd, tw->log, logn, w << bits, w << bits, 1, 0, 1));
+            LOOM_TRY(run_ntt(im, f, im->b, tw->fwd, tw->log, logn, w << bits, w << bits, 1, 0, 1, &spread));
         LOOM_TRY(get_cols(im, im->b, out, N, cols, c0, w));
     }
     return LOOM_OK;
@@ -1213,6 +1217,11 @@ static loom_status cl_coset_lde(loom_device *dev, uint32_t *out, const loom_fiel
                          im->desc, shift, f->p);
     if (cols == 0)
         return LOOM_OK;
+    if (rows == 1) { /* a constant polynomial: its value on every point (no transform to fold into) */
+        for (size_t t = 0; t < ((size_t)1 << added_bits); t++)
+            memmove(out + t * cols, in, cols * sizeof *out);
+        return LOOM_OK;
+    }
     pthread_mutex_lock(&im->lock);
     loom_status s = lde_locked(im, out, f, in, rows, cols, added_bits, shift, bit_reverse, logn);
     pthread_mutex_unlock(&im->lock);
@@ -1233,15 +1242,8 @@ static loom_status dft_locked(cl_impl *im, const loom_field *f, uint32_t *m, siz
     for (size_t c0 = 0; c0 < cols; c0 += wc) {
         const size_t w = cols - c0 < wc ? cols - c0 : wc;
         LOOM_TRY(put_cols(im, im->a, m, n, cols, c0, w));
-        const cl_uint ln = logn, nc = (cl_uint)w;
-        ARG(im, im->bitrev_rows, 0, im->b);
-        ARG(im, im->bitrev_rows, 1, im->a);
-        ARG(im, im->bitrev_rows, 2, ln);
-        ARG(im, im->bitrev_rows, 3, nc);
-        const ntt_shape sh = shape_for(im, w);
-        const size_t local[2] = {sh.xg, sh.ty}, global[2] = {groups_x(im, w, sh.xg), round_up(n, sh.ty)};
-        LOOM_TRY(launch(im, im->bitrev_rows, 2, global, local, "the bit-reversal kernel"));
-        LOOM_TRY(run_ntt(im, f, im->b, inverse ? tw->inv : tw->fwd, tw->log, logn, w, w, 1, 0, 1));
+        const first_load order = {LOAD_BITREV, im->a, NULL, 0, 0};
+        LOOM_TRY(run_ntt(im, f, im->b, inverse ? tw->inv : tw->fwd, tw->log, logn, w, w, 1, 0, 1, &order));
         if (inverse) {
             cl_kernel k = im->fk[f->id].scale;
             const cl_ulong total = (cl_ulong)n * w;
