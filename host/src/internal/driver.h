@@ -51,6 +51,8 @@ typedef struct loom_driver {
 /* An opened device. */
 struct loom_device {
     loom_device_info info;
+    loom_device_spec spec;   /* the config entry that picked it (devices: auto: id and kind only,
+                                index -1, line 0); drivers read their settings here in open() */
     const loom_driver *driver;
     void *impl;
 };
