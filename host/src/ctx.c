@@ -261,6 +261,30 @@ static loom_status not_found(const loom_config *cfg, const loom_device_spec *spe
                      cfg->source, spec->line, spec->id, filter, same_kind, kind_plural(spec->kind, same_kind), why);
 }
 
+/* The scheduler section with the defaults of docs/config.md. */
+static void resolve_settings(loom_sched_settings *ss, const loom_config *cfg)
+{
+    const loom_sched_config *sc = &cfg->sched;
+    memset(ss, 0, sizeof *ss);
+    ss->policy = sc->policy >= 0 ? (loom_sched_policy)sc->policy : LOOM_POLICY_HYBRID;
+    ss->partition = sc->partition >= 0 ? (loom_partition_kind)sc->partition : LOOM_PARTITION_DYNAMIC;
+    ss->chunk_rows = sc->chunk_rows > 0 ? (size_t)sc->chunk_rows : 0;
+    ss->threshold = sc->rebalance_threshold >= 0 ? sc->rebalance_threshold : 0.25;
+    ss->hysteresis = sc->hysteresis >= 0 ? sc->hysteresis : (ss->threshold < 0.1 ? ss->threshold : 0.1);
+    if (ss->hysteresis > ss->threshold)
+        ss->hysteresis = ss->threshold;
+    ss->deadline_s = sc->deadline_ms > 0 ? sc->deadline_ms / 1000.0 : 0.0;
+    ss->retries = sc->retries >= 0 ? (unsigned)sc->retries : 3;
+    ss->backoff_s = (sc->backoff_ms >= 0 ? sc->backoff_ms : 100) / 1000.0;
+    ss->max_gpus = sc->max_gpus > 0 ? (unsigned)sc->max_gpus : 0;
+    for (int st = 0; st < LOOM_STAGE_COUNT; st++) {
+        ss->n_route[st] = sc->n_route[st];
+        memcpy(ss->route[st], sc->route[st], sizeof ss->route[st]);
+    }
+    snprintf(ss->model_path, sizeof ss->model_path, "%s", sc->model);
+    snprintf(ss->source, sizeof ss->source, "%s", cfg->source);
+}
+
 loom_status loom_ctx_create(loom_ctx **out, const loom_config *cfg)
 {
     loom_config *own = NULL;
@@ -316,6 +340,10 @@ loom_status loom_ctx_create(loom_ctx **out, const loom_config *cfg)
     }
     if (s == LOOM_OK)
         s = open_all(ctx, cfg, pick, specs, n_pick);
+    if (s == LOOM_OK) {
+        resolve_settings(&ctx->settings, cfg);
+        s = loom_ctx_sched_open(ctx);
+    }
 done:
     free(found);
     free(specs);
@@ -332,6 +360,7 @@ void loom_ctx_destroy(loom_ctx *ctx)
 {
     if (!ctx)
         return;
+    loom_ctx_sched_close(ctx);
     for (size_t i = 0; i < ctx->n_devices; i++)
         ctx->devices[i].driver->close(&ctx->devices[i]);
     free(ctx);

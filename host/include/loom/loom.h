@@ -58,7 +58,7 @@ typedef struct {
     loom_field_id field;       /* LOOM_FIELD_BABYBEAR or LOOM_FIELD_KOALABEAR */
     loom_perm_family perm;     /* LOOM_PERM_PLONKY3 or LOOM_PERM_SP1 (width 16) */
     unsigned log_blowup;       /* LDE blowup 2^log_blowup, 0..8 */
-    const char *device;        /* run on this device id ("gpu0"); NULL: the first GPU, else the CPU */
+    const char *device;        /* run every stage on this device id ("gpu0"); NULL: the scheduler routes */
 } loom_commit_params;
 
 #define LOOM_REPORT_MAX_DEVICES 64
@@ -93,6 +93,17 @@ typedef struct {
 LOOM_MUST_USE loom_status loom_commit(loom_ctx *ctx, loom_digest *root, loom_commit_report *report,
                                       const loom_commit_params *params, const loom_matrix_view *traces,
                                       size_t n_traces);
+
+/*
+ * Commits n_shards independent single-matrix traces, roots[i] for shards[i], each exactly as
+ * loom_commit would. Devices that can run a whole commit alone (GPUs) pull shards from a queue,
+ * so several are in flight at once; otherwise the shards run one after another, each spread over
+ * the devices. `report` (may be NULL) sums the per-device work of all shards; its stage times
+ * are device-seconds summed over shards, and total_s is the wall time of the batch.
+ */
+LOOM_MUST_USE loom_status loom_commit_batch(loom_ctx *ctx, loom_digest *roots, loom_commit_report *report,
+                                            const loom_commit_params *params, const loom_matrix_view *shards,
+                                            size_t n_shards);
 
 #ifdef __cplusplus
 }
