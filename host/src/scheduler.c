@@ -637,7 +637,9 @@ static void *worker(void *p)
                 x->out[i].failures++;
         }
         if (st == LOOM_OK) {
-            x->s->st[slot].failures = 0;
+            /* success clears the device's record, unless this was an attempt that ran late */
+            if (!(ch->tried & (1ull << (i & 63))))
+                x->s->st[slot].failures = 0;
             if (!ch->done) {
                 ch->done = 1;
                 x->n_done++;
