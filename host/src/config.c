@@ -633,6 +633,7 @@ static loom_status apply_devices(pctx *c, const ynode *v, void *target)
             return fail_at(c, e, "devices[%zu] is %s; expected a mapping with 'id' and 'kind'", i, type_desc(e));
         loom_device_spec *spec = &cfg->devices[i];
         memset(spec, 0, sizeof *spec);
+        spec->index = -1;
         spec->line = e->line;
         c->dev_index = i;
         const ynode *seen[ARRAY_LEN(device_rules)];

@@ -50,6 +50,9 @@ typedef struct {
     char id[LOOM_DEVICE_ID_MAX];
     loom_device_kind kind;
     int optional;     /* 1 if absent is allowed */
+    char xclbin[256]; /* FPGA (XRT): the xclbin to load; "" if unset */
+    char pci[32];     /* PCI address ("0000:af:00.1") selecting the card; "" if unset */
+    int index;        /* index within its backend; -1 if unset */
     unsigned line;    /* 1-based line of the entry in the source, for messages */
 } loom_device_spec;
 

@@ -51,6 +51,7 @@ typedef struct loom_driver {
 /* An opened device. */
 struct loom_device {
     loom_device_info info;
+    loom_device_spec spec; /* the config entry that selected it (xclbin, pci, line); zeroed for `devices: auto` */
     const loom_driver *driver;
     void *impl;
 };
@@ -61,6 +62,9 @@ LOOM_HIDDEN extern const size_t loom_driver_count;
 LOOM_HIDDEN extern const loom_driver loom_driver_cpu;
 #ifdef LOOM_HAVE_CUDA_DRIVER
 LOOM_HIDDEN extern const loom_driver loom_driver_cuda;
+#endif
+#ifdef LOOM_HAVE_XRT_DRIVER
+LOOM_HIDDEN extern const loom_driver loom_driver_xrt;
 #endif
 
 #endif
