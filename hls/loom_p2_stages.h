@@ -13,6 +13,7 @@
 // Hash mode walks the matrix in groups of LANES consecutive rows, and each group in tiles of
 // TILE_BLOCKS blocks (8 elements) per row. Compress mode is one item per digest pair, no regrouping.
 // Every process derives the same walk from (n_rows, row_len, mode), so item counts always agree.
+// Each process keeps INLINE off: inlined into the top, it would stop being a dataflow process.
 #ifndef LOOM_P2_STAGES_H
 #define LOOM_P2_STAGES_H
 
@@ -95,6 +96,7 @@ inline void next_tile(const geometry &ge, uint32_t &g, uint32_t &t)
 inline void fetch(const loom_w512 *src, hls::stream<loom_w512> &words, uint32_t n_rows, uint32_t row_len,
                   uint32_t mode)
 {
+#pragma HLS INLINE off
     if (mode == LOOM_HLS_MODE_COMPRESS) {
     fetch_pairs:
         for (uint32_t i = 0; i < n_rows; i++) {
@@ -138,6 +140,7 @@ fetch_tiles:
 inline void transpose(hls::stream<loom_w512> &words, hls::stream<p2_item> &items, uint32_t n_rows,
                       uint32_t row_len, uint32_t mode)
 {
+#pragma HLS INLINE off
     if (mode == LOOM_HLS_MODE_COMPRESS) {
     transpose_pairs:
         for (uint32_t i = 0; i < n_rows; i++) {
@@ -238,6 +241,7 @@ transpose_tiles:
 inline void sponge(hls::stream<p2_item> &items, hls::stream<p2_digest> &digests, uint32_t n_rows,
                    uint32_t row_len, uint32_t mode)
 {
+#pragma HLS INLINE off
     uint64_t total;
     if (mode == LOOM_HLS_MODE_COMPRESS) {
         total = n_rows;
@@ -287,6 +291,7 @@ sponge_perms:
 inline void store(hls::stream<p2_digest> &digests, loom_w512 *dst, uint32_t n_rows, uint32_t row_len,
                   uint32_t mode)
 {
+#pragma HLS INLINE off
     if (mode != LOOM_HLS_MODE_HASH && mode != LOOM_HLS_MODE_COMPRESS)
         return;
     // Rows of no elements hash to zero without a permutation: nothing comes down the stream.
