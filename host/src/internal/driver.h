@@ -64,5 +64,8 @@ LOOM_HIDDEN extern const loom_driver loom_driver_cpu;
 #ifdef LOOM_HAVE_CUDA_DRIVER
 LOOM_HIDDEN extern const loom_driver loom_driver_cuda;
 #endif
+#ifdef LOOM_HAVE_XRT_DRIVER
+LOOM_HIDDEN extern const loom_driver loom_driver_xrt;
+#endif
 
 #endif
