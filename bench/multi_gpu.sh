@@ -42,7 +42,7 @@ for job in shards large; do
     set -- $r
     [ "$1" = "$job" ] || continue
     [ -n "$base" ] || base=$3
-    printf '%-7s %5s %10.3f %7.2fx  %s\n' "$1" "$2" "$3" "$(echo "$base / $3" | bc -l)" "${*:4}"
+    printf '%-7s %5s %10.3f %7.2fx  %s\n' "$1" "$2" "$3" "$(awk -v a="$base" -v b="$3" 'BEGIN { print a / b }')" "${*:4}"
   done
 done
 if [ -n "$json" ]; then
