@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+#include <stdlib.h>
 #include <string.h>
 
 #include "loom/loom.h"
@@ -182,6 +183,19 @@ static void test_ctx_cpu_devices(void **state)
     assert_int_equal(loom_config_parse(&cfg, y3, strlen(y3), "cpus.yaml"), LOOM_OK);
     assert_int_equal(loom_ctx_create(&c2, cfg), LOOM_ERR_NOT_FOUND);
     assert_non_null(strstr(loom_last_error(), "cpus.yaml:3: device 'c' not found matching name ~ 'NoSuchCpuModel'"));
+    loom_config_free(cfg);
+
+    /* $LOOM_THREADS reaches programs that use the library directly, over the file's cpu.threads */
+    const char *y4 = "version: 1\ncpu: {threads: 2}\ndevices: [{id: c, kind: cpu}]\n";
+    assert_int_equal(loom_config_parse(&cfg, y4, strlen(y4), "t.yaml"), LOOM_OK);
+    setenv("LOOM_THREADS", "1", 1);
+    assert_int_equal(loom_ctx_create(&c2, cfg), LOOM_OK);
+    assert_int_equal(loom_ctx_device(c2, 0)->threads, 1);
+    loom_ctx_destroy(c2);
+    setenv("LOOM_THREADS", "lots", 1);
+    assert_int_equal(loom_ctx_create(&c2, cfg), LOOM_ERR_CONFIG);
+    assert_non_null(strstr(loom_last_error(), "LOOM_THREADS='lots'"));
+    unsetenv("LOOM_THREADS");
     loom_config_free(cfg);
 }
 

@@ -157,8 +157,19 @@ static loom_status open_all(loom_ctx *ctx, const loom_config *cfg, const loom_de
                              n_cpu - n_fixed);
         char source[300];
         snprintf(source, sizeof source, "%s: cpu.threads", cfg->source);
-        LOOM_TRY(loom_cpu_threads_plan(&shared, cfg->cpu_threads > 0 ? (unsigned)cfg->cpu_threads : 0,
-                                       n_cpu - n_fixed, n_fixed ? left : cores, source));
+        unsigned want = cfg->cpu_threads > 0 ? (unsigned)cfg->cpu_threads : 0;
+        /* $LOOM_THREADS over the file, for programs that use the library directly (the CLI has
+         * already folded it, and --threads, into cfg->cpu_threads). */
+        const char *env = getenv("LOOM_THREADS");
+        if (env && env[0]) {
+            char *end = NULL;
+            unsigned long v = strtoul(env, &end, 10);
+            if (!end || *end || env[0] == '-' || v == 0 || v > 4096)
+                return loom_fail(LOOM_ERR_CONFIG, "LOOM_THREADS='%s' is not a thread count; expected 1..4096", env);
+            want = (unsigned)v;
+            snprintf(source, sizeof source, "LOOM_THREADS");
+        }
+        LOOM_TRY(loom_cpu_threads_plan(&shared, want, n_cpu - n_fixed, n_fixed ? left : cores, source));
     }
     for (size_t i = 0; i < n; i++)
         LOOM_TRY(open_device(ctx, pick[i], &specs[i], specs[i].threads ? specs[i].threads : shared));
