@@ -360,9 +360,11 @@ static loom_status commit_one(loom_ctx *ctx, loom_digest *root, loom_commit_repo
         loom_device *whole = whole_device(j);
         if (whole) {
             s = commit_whole(ctx, whole, root, rep, f, perm, traces, n_traces, params->log_blowup);
-            if (s != LOOM_OK && !only) {
-                /* The device failed the job: rest it, and let the others do it stage by stage. */
-                loom_ctx_device_failed(ctx, (size_t)(whole - ctx->devices), s);
+            if (s != LOOM_OK && !only && s != LOOM_ERR_INVALID_ARG && s != LOOM_ERR_NOT_CANONICAL) {
+                /* The device could not do the job alone: a failing device rests; one whose memory
+                 * budget is too small does not. Either way the devices do it stage by stage. */
+                if (s == LOOM_ERR_DEVICE || s == LOOM_ERR_INTERNAL)
+                    loom_ctx_device_failed(ctx, (size_t)(whole - ctx->devices), s);
                 report_init(ctx, rep);
                 s = plan_stages(j, NULL);
                 if (s == LOOM_OK && whole_device(j) && whole_device(j) != whole)
