@@ -51,7 +51,8 @@ typedef struct loom_driver {
 /* An opened device. */
 struct loom_device {
     loom_device_info info;
-    loom_device_spec spec; /* the config entry that selected it (binary, ...); zero for `devices: auto` */
+    loom_device_spec spec;   /* the config entry that picked it (devices: auto: id and kind only,
+                                index -1, line 0); drivers read their settings here in open() */
     const loom_driver *driver;
     void *impl;
 };
@@ -62,6 +63,9 @@ LOOM_HIDDEN extern const size_t loom_driver_count;
 LOOM_HIDDEN extern const loom_driver loom_driver_cpu;
 #ifdef LOOM_HAVE_CUDA_DRIVER
 LOOM_HIDDEN extern const loom_driver loom_driver_cuda;
+#endif
+#ifdef LOOM_HAVE_XRT_DRIVER
+LOOM_HIDDEN extern const loom_driver loom_driver_xrt;
 #endif
 #ifdef LOOM_HAVE_OPENCL_DRIVER
 LOOM_HIDDEN extern const loom_driver loom_driver_opencl;
