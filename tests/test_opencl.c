@@ -281,42 +281,96 @@ static void test_commit_roots(void **state)
     loom_ctx_destroy(ctx);
 }
 
+/* The root on the CPU alone. */
+static loom_status cpu_root(loom_digest *root, const loom_commit_params *p, const loom_matrix_view *v, size_t n)
+{
+    static loom_ctx *cpu_ctx;
+    if (!cpu_ctx) {
+        static const char yaml[] = "version: 1\ndevices:\n  - id: cpu0\n    kind: cpu\n";
+        loom_config *cfg;
+        LOOM_TRY(loom_config_parse(&cfg, yaml, strlen(yaml), "<cpu only>"));
+        loom_status s = loom_ctx_create(&cpu_ctx, cfg);
+        loom_config_free(cfg);
+        LOOM_TRY(s);
+    }
+    loom_commit_params pc = *p;
+    pc.device = "cpu0";
+    return loom_commit(cpu_ctx, root, NULL, &pc, v, n);
+}
+
+/* A commit through the scheduler on a context made from `yaml` equals the CPU reference's root;
+ * returns the report. */
+static void commit_matches(const char *yaml, const char *source, loom_commit_report *rep, uint64_t seed)
+{
+    loom_config *cfg;
+    if (loom_config_parse(&cfg, yaml, strlen(yaml), source) != LOOM_OK)
+        fail_msg("%s", loom_last_error());
+    loom_ctx *ctx;
+    if (loom_ctx_create(&ctx, cfg) != LOOM_OK)
+        fail_msg("%s: %s", source, loom_last_error());
+    loom_config_free(cfg);
+    test_rng rng = {test_seed() + seed};
+    for (int fi = 0; fi < LOOM_FIELD_COUNT; fi++) {
+        const loom_field *f = loom_field_get((loom_field_id)fi);
+        uint32_t *m = rand_matrix(&rng, 512 * 24, f->p), *m2 = rand_matrix(&rng, 128 * 5, f->p);
+        loom_matrix_view v[2] = {{m, 512, 24}, {m2, 128, 5}};
+        loom_commit_params p = {(loom_field_id)fi, (loom_perm_family)fi, 1, NULL};
+        loom_digest want, got;
+        assert_int_equal(cpu_root(&want, &p, v, 2), LOOM_OK);
+        memset(rep, 0, sizeof *rep);
+        if (loom_commit(ctx, &got, rep, &p, v, 2) != LOOM_OK)
+            fail_msg("%s: commit: %s", source, loom_last_error());
+        if (memcmp(&want, &got, sizeof want) != 0)
+            fail_msg("%s: the root differs from the CPU reference (%s)", source, f->name);
+        free(m), free(m2);
+    }
+    loom_ctx_destroy(ctx);
+}
+
+/* The report's slot of the OpenCL device. */
+static size_t cl_slot(const loom_commit_report *rep, const char *id)
+{
+    for (size_t i = 0; i < LOOM_REPORT_MAX_DEVICES; i++)
+        if (strcmp(rep->devices[i].id, id) == 0)
+            return i;
+    fail_msg("device %s is not in the report", id);
+    return 0;
+}
+
 /*
- * configs/opencl-pocl.yaml: the commit on its OpenCL device equals the CPU's. The file uses the
- * device keys backend/platform/match; a parser that does not know them yet skips this case,
- * saying so (the commits above cover the device through an inline config meanwhile).
+ * configs/opencl-pocl.yaml through the scheduler, then the same device given every stage it can
+ * run: the roots equal the CPU's, and the report shows the OpenCL device did the work.
  */
 static void test_config_file(void **state)
 {
     (void)state;
-    loom_config *cfg;
-    if (loom_config_load(&cfg, LOOM_CONFIGS_DIR "/opencl-pocl.yaml") != LOOM_OK) {
-        printf("SKIPPED: test_config_file: this build's config parser rejects configs/opencl-pocl.yaml: %s\n",
-               loom_last_error());
-        skip();
-    }
-    loom_ctx *ctx;
-    if (loom_ctx_create(&ctx, cfg) != LOOM_OK)
-        fail_msg("configs/opencl-pocl.yaml: %s", loom_last_error());
-    loom_config_free(cfg);
-    const char *cl_id = NULL;
-    for (size_t i = 0; i < loom_ctx_device_count(ctx); i++)
-        if (loom_ctx_device(ctx, i)->kind == LOOM_DEVICE_OPENCL)
-            cl_id = loom_ctx_device(ctx, i)->id;
-    assert_non_null(cl_id);
-    test_rng rng = {test_seed() + 6};
-    const loom_field *f = loom_field_get(LOOM_FIELD_BABYBEAR);
-    uint32_t *m = rand_matrix(&rng, 256 * 24, f->p);
-    loom_matrix_view v = {m, 256, 24};
-    loom_commit_params pc = {LOOM_FIELD_BABYBEAR, LOOM_PERM_PLONKY3, 1, "cpu0"}, pg = pc;
-    pg.device = cl_id;
-    loom_digest want, got;
-    assert_int_equal(loom_commit(ctx, &want, NULL, &pc, &v, 1), LOOM_OK);
-    if (loom_commit(ctx, &got, NULL, &pg, &v, 1) != LOOM_OK)
-        fail_msg("commit on %s: %s", cl_id, loom_last_error());
-    assert_memory_equal(&want, &got, sizeof want);
-    free(m);
-    loom_ctx_destroy(ctx);
+    char *yaml = NULL;
+    size_t len = 0;
+    FILE *fp = fopen(LOOM_CONFIGS_DIR "/opencl-pocl.yaml", "rb");
+    assert_non_null(fp);
+    yaml = calloc(1, 1 << 16);
+    len = fread(yaml, 1, (1 << 16) - 1, fp);
+    fclose(fp);
+    assert_true(len > 0);
+    loom_commit_report rep;
+    commit_matches(yaml, "configs/opencl-pocl.yaml", &rep, 6);
+    free(yaml);
+
+    char forced[512];
+    snprintf(forced, sizeof forced,
+             "version: 1\ndevices:\n  - id: cpu0\n    kind: cpu\n    stages: [compress]\n"
+             "  - id: pocl\n    kind: opencl\n    match: \"%s\"\n    stages: [lde, hash]\n",
+             cl.info.name);
+    commit_matches(forced, "<lde and hash on OpenCL>", &rep, 7);
+    size_t k = cl_slot(&rep, "pocl");
+    assert_true(rep.devices[k].lde_columns > 0 && rep.devices[k].rows_hashed > 0);
+    snprintf(forced, sizeof forced,
+             "version: 1\ndevices:\n  - id: cpu0\n    kind: cpu\n    stages: [lde, hash]\n"
+             "  - id: pocl\n    kind: opencl\n    match: \"%s\"\n    stages: [compress]\n",
+             cl.info.name);
+    commit_matches(forced, "<compress on OpenCL>", &rep, 8);
+    k = cl_slot(&rep, "pocl");
+    assert_true(rep.devices[k].compressions > 0);
 }
 
 /* ------------------------------------------------------------------ program cache and binaries */
