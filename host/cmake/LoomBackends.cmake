@@ -87,6 +87,9 @@ if(NOT LOOM_OPENCL_MODE STREQUAL "OFF")
   endif()
 endif()
 _loom_backend(OPENCL ${_found} "${_detail}")
+if(LOOM_HAVE_OPENCL)
+  set(LOOM_OPENCL_BUILDS "the opencl driver (monty31, NTT/LDE and Poseidon2 kernels, compiled per device at run time)")
+endif()
 
 # Verilator: the RTL simulator.
 set(_found OFF)

@@ -10,5 +10,8 @@ const loom_driver *const loom_drivers[] = {
 #ifdef LOOM_HAVE_XRT_DRIVER
     &loom_driver_xrt,
 #endif
+#ifdef LOOM_HAVE_OPENCL_DRIVER
+    &loom_driver_opencl,
+#endif
 };
 const size_t loom_driver_count = sizeof loom_drivers / sizeof loom_drivers[0];

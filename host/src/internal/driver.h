@@ -67,5 +67,8 @@ LOOM_HIDDEN extern const loom_driver loom_driver_cuda;
 #ifdef LOOM_HAVE_XRT_DRIVER
 LOOM_HIDDEN extern const loom_driver loom_driver_xrt;
 #endif
+#ifdef LOOM_HAVE_OPENCL_DRIVER
+LOOM_HIDDEN extern const loom_driver loom_driver_opencl;
+#endif
 
 #endif
