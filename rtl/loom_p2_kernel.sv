@@ -47,6 +47,7 @@ module loom_p2_kernel (
   output logic [255:0]                               mem_wr_data_o,
   // Observation
   output logic                                       dbg_busy_o,
+  output logic                                       dbg_done_o,
   output logic                                       dbg_perm_in_o,
   output logic                                       dbg_perm_out_o,
   output logic [511:0]                               dbg_perm_out_state_o,
@@ -108,6 +109,7 @@ module loom_p2_kernel (
     else if (done) busy_q <= 1'b0;
   end
   assign dbg_busy_o = busy_q;
+  assign dbg_done_o = done;
 
   // ---- Reader -> register slice -> sponge -> writer.
   logic                reader_busy;

@@ -157,7 +157,8 @@ loom_status loom_ctx_create(loom_ctx **out, const loom_config *cfg)
 
     if (cfg->devices_auto) {
         for (size_t i = 0; i < n; i++)
-            pick[n_pick++] = &found[i];
+            if (!found[i].opt_in) /* simulated cards and the like: only when a config lists them */
+                pick[n_pick++] = &found[i];
     } else {
         for (size_t j = 0; j < cfg->n_devices && s == LOOM_OK; j++) {
             const loom_device_spec *spec = &cfg->devices[j];

@@ -70,6 +70,24 @@ static void emit_words(FILE *o, const char *name, const loom_field *f, const uin
     fprintf(o, "\n  };\n");
 }
 
+static int same_contents(const char *a, const char *b)
+{
+    FILE *fa = fopen(a, "rb"), *fb = fopen(b, "rb");
+    int same = fa && fb;
+    while (same) {
+        int ca = fgetc(fa), cb = fgetc(fb);
+        if (ca != cb)
+            same = 0;
+        if (ca == EOF || cb == EOF)
+            break;
+    }
+    if (fa)
+        fclose(fa);
+    if (fb)
+        fclose(fb);
+    return same;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2 || argc > 3) {
@@ -148,7 +166,14 @@ int main(int argc, char **argv)
     for (unsigned i = w; i-- > 0;)
         fprintf(o, "8'd%u%s", rec[i].mag, i ? ", " : "");
     fprintf(o, "};\nendpackage\n");
-    if (fclose(o) != 0 || rename(tmp, out_path) != 0) {
+    if (fclose(o) != 0) {
+        perror(tmp);
+        return 1;
+    }
+    /* Leave an unchanged file alone, so that a rebuilt libloom does not rebuild the RTL model. */
+    if (same_contents(tmp, out_path))
+        return remove(tmp) == 0 ? 0 : 1;
+    if (rename(tmp, out_path) != 0) {
         perror(out_path);
         return 1;
     }

@@ -7,5 +7,8 @@ const loom_driver *const loom_drivers[] = {
 #ifdef LOOM_HAVE_CUDA_DRIVER
     &loom_driver_cuda,
 #endif
+#ifdef LOOM_HAVE_FPGA_SIM_DRIVER
+    &loom_driver_fpga_sim,
+#endif
 };
 const size_t loom_driver_count = sizeof loom_drivers / sizeof loom_drivers[0];
