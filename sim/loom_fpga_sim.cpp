@@ -235,7 +235,16 @@ struct loom_fpga_sim {
         top->s_axil_rready_i = 0;
     }
 
-    int check_fault() const { return mem_fault ? -1 : 0; }
+    // A memory access out of range, or an RTL assertion ($error) that fired.
+    int check_fault()
+    {
+        if (!mem_fault && ctx->gotError()) {
+            mem_fault = true;
+            fail("an assertion in the RTL failed at clock %llu (its message is on stderr)",
+                 (unsigned long long)cycle);
+        }
+        return mem_fault ? -1 : 0;
+    }
 };
 
 extern "C" {
@@ -404,7 +413,7 @@ int loom_fpga_sim_reg_read(loom_fpga_sim *sim, uint32_t offset, uint32_t *value)
 
 int loom_fpga_sim_step(loom_fpga_sim *sim, uint64_t cycles)
 {
-    for (uint64_t i = 0; i < cycles && !sim->mem_fault; i++)
+    for (uint64_t i = 0; i < cycles && sim->check_fault() == 0; i++)
         sim->tick();
     return sim->check_fault();
 }
@@ -412,7 +421,7 @@ int loom_fpga_sim_step(loom_fpga_sim *sim, uint64_t cycles)
 int loom_fpga_sim_run_until_done(loom_fpga_sim *sim, uint64_t max_cycles, int *done, uint64_t *used)
 {
     uint64_t i = 0;
-    while (!sim->done_seen && i < max_cycles && !sim->mem_fault) {
+    while (!sim->done_seen && i < max_cycles && sim->check_fault() == 0) {
         sim->tick();
         i++;
     }
