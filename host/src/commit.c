@@ -130,6 +130,17 @@ loom_status loom_commit(loom_ctx *ctx, loom_digest *root, loom_commit_report *re
         return cs;
     }
     job j = {dev, rep, slot};
+    /* A device without the LDE (an FPGA hashes only) leaves it to the first device that has it. */
+    size_t lde_slot = slot;
+    if (!dev->driver->ops->coset_lde) {
+        lde_slot = 0;
+        while (lde_slot < ctx->n_devices && !ctx->devices[lde_slot].driver->ops->coset_lde)
+            lde_slot++;
+        if (lde_slot == ctx->n_devices)
+            return loom_fail(LOOM_ERR_UNSUPPORTED, "device '%s' cannot run the coset LDE and no device in this "
+                             "context can", dev->info.id);
+    }
+    loom_device *lde_dev = &ctx->devices[lde_slot];
     loom_status s = LOOM_OK;
     uint32_t *lde[LOOM_MERKLE_MAX_MATRICES] = {0};
     loom_matrix_view views[LOOM_MERKLE_MAX_MATRICES];
@@ -141,13 +152,13 @@ loom_status loom_commit(loom_ctx *ctx, loom_digest *root, loom_commit_report *re
             break;
         }
         double t0 = loom_now();
-        s = j.dev->driver->ops->coset_lde(j.dev, lde[t], f, traces[t].data, traces[t].rows, cols, params->log_blowup,
-                                          f->generator, 1);
+        s = lde_dev->driver->ops->coset_lde(lde_dev, lde[t], f, traces[t].data, traces[t].rows, cols,
+                                            params->log_blowup, f->generator, 1);
         double dt = loom_now() - t0;
         rep->lde_s += dt;
         rep->lde_rows += rows;
-        rep->devices[slot].lde_columns += cols;
-        rep->devices[slot].busy_s += dt;
+        rep->devices[lde_slot].lde_columns += cols;
+        rep->devices[lde_slot].busy_s += dt;
         views[t] = (loom_matrix_view){lde[t], rows, cols};
     }
     if (s == LOOM_OK) {

@@ -601,12 +601,27 @@ static loom_status apply_dev_optional(pctx *c, const ynode *v, void *target)
     return parse_bool(c, v, path, &spec->optional);
 }
 
+/* The drivers a device entry may ask for ("" = any). */
+static const char *const backend_names[] = {"cpu", "cuda", "xrt", "fpga_sim", "opencl"};
+
+static loom_status apply_dev_backend(pctx *c, const ynode *v, void *target)
+{
+    loom_device_spec *spec = target;
+    char path[48];
+    snprintf(path, sizeof path, "devices[%zu].backend", c->dev_index);
+    size_t i = 0;
+    LOOM_TRY(parse_enum(c, v, path, backend_names, ARRAY_LEN(backend_names), &i));
+    snprintf(spec->backend, sizeof spec->backend, "%s", backend_names[i]);
+    return LOOM_OK;
+}
+
 enum { DEV_RULE_ID, DEV_RULE_KIND }; /* rows of device_rules that are required */
 
 static const key_rule device_rules[] = {
     [DEV_RULE_ID] = {"id", apply_dev_id},
     [DEV_RULE_KIND] = {"kind", apply_dev_kind},
     {"optional", apply_dev_optional},
+    {"backend", apply_dev_backend},
 };
 
 static loom_status apply_devices(pctx *c, const ynode *v, void *target)

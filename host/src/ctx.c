@@ -169,6 +169,15 @@ loom_status loom_ctx_create(loom_ctx **out, const loom_config *cfg)
                 if (strcmp(found[i].id, spec->id) == 0)
                     hit = &found[i];
             }
+            /* An entry that names its driver takes the first such device not taken yet
+             * (`{id: fpga0, kind: fpga, backend: fpga_sim}` is the simulated card fpgasim0). */
+            for (size_t i = 0; i < n && !hit && spec->backend[0]; i++) {
+                int taken = 0;
+                for (size_t k = 0; k < n_pick; k++)
+                    taken |= pick[k] == &found[i];
+                if (!taken && found[i].kind == spec->kind && strcmp(found[i].backend, spec->backend) == 0)
+                    hit = &found[i];
+            }
             if (hit && hit->kind != spec->kind) {
                 s = loom_fail(LOOM_ERR_CONFIG, "%s:%u: device '%s' is a %s, but the config says kind: %s",
                               cfg->source, spec->line, spec->id, loom_device_kind_name(hit->kind),

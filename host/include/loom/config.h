@@ -17,6 +17,7 @@
  *   #   - id: cpu0             #   the name used by every command and message; [a-z][a-z0-9_]*
  *   #     kind: cpu            #   cpu | gpu | fpga | opencl
  *   #     optional: false      #   true: a device that is absent is skipped instead of an error
+ *   #     backend: fpga_sim    #   the driver: cpu | cuda | xrt | fpga_sim | opencl (absent: any)
  *
  * Any error (malformed YAML, an unknown key, a wrong type or value, a duplicate id) returns
  * LOOM_ERR_CONFIG with a message "SOURCE:LINE:COLUMN: what is wrong; what was expected".
@@ -51,6 +52,7 @@ typedef struct {
     loom_device_kind kind;
     int optional;     /* 1 if absent is allowed */
     unsigned line;    /* 1-based line of the entry in the source, for messages */
+    char backend[16]; /* "" = any; "cpu", "cuda", "xrt", "fpga_sim", "opencl" */
 } loom_device_spec;
 
 /* A parsed configuration. Unset values: empty string, -1. */
