@@ -3,6 +3,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 const char *loom_status_str(loom_status s)
 {
@@ -32,9 +33,12 @@ void loom_clear_error(void) { last_error[0] = '\0'; }
 
 loom_status loom_fail(loom_status s, const char *fmt, ...)
 {
+    /* Formatted aside first: callers may pass loom_last_error() itself to add context to it. */
+    char msg[sizeof last_error];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(last_error, sizeof last_error, fmt, ap);
+    vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
+    memcpy(last_error, msg, sizeof msg);
     return s;
 }

@@ -13,13 +13,18 @@ root() { grep -o '"root": \[[^]]*\]' | head -1; }
 
 ref=$("$loom" commit --config "$ref_cfg" $args | root)
 [ -n "$ref" ] || fail "no root from the reference run"
-out=$("$loom" commit --config "$cfg" $args) || fail "commit with $cfg failed"
-got=$(echo "$out" | root)
-[ "$got" = "$ref" ] || fail "root with $cfg: $got, want $ref"
+# Which device takes which chunk depends on timing: on a loaded machine one worker can empty the
+# queue before the other starts, so "two devices did work" gets three tries; the root, none.
+for try in 1 2 3; do
+  out=$("$loom" commit --config "$cfg" $args) || fail "commit with $cfg failed"
+  got=$(echo "$out" | root)
+  [ "$got" = "$ref" ] || fail "root with $cfg: $got, want $ref"
+  busy=$(echo "$out" | grep -o '"busy_s": [0-9.]*' | awk '$2 > 0' | wc -l)
+  [ "$busy" -ge 2 ] && break
+done
 ids=$(echo "$out" | grep -o '{"id": "[a-z0-9_]*", "lde_columns"' | sed 's/{"id": "\([a-z0-9_]*\)".*/\1/')
 [ "$(echo "$ids" | wc -w)" -ge 2 ] || fail "expected several devices in $cfg, got: $ids"
-busy=$(echo "$out" | grep -o '"busy_s": [0-9.]*' | awk '$2 > 0' | wc -l)
-[ "$busy" -ge 2 ] || fail "fewer than two devices did work: $(echo "$out" | grep -o '"devices": .*')"
+[ "$busy" -ge 2 ] || fail "fewer than two devices did work in 3 runs: $(echo "$out" | grep -o '"devices": .*')"
 echo "ok: $cfg gives the reference root; devices: $(echo $ids); $busy of them did work"
 
 for id in $ids; do
