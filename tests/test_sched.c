@@ -282,6 +282,7 @@ static void test_prior_scores(void **state)
 #define FAKE_DEVS 3
 static loom_device fake[FAKE_DEVS];
 static unsigned fake_rests[FAKE_DEVS]; /* failures the scheduler recorded per device in the last run */
+static size_t fake_n_primary;          /* plan.n_primary of the next run (0: all) */
 
 typedef struct {
     uint32_t *out;
@@ -342,7 +343,8 @@ static loom_status run_fake(const char *inject, loom_partition_kind strategy, si
     loom_device *devs[FAKE_DEVS] = {&fake[0], &fake[1], &fake[2]};
     size_t slots[FAKE_DEVS] = {0, 1, 2};
     loom_exec_plan plan = {.strategy = strategy, .total = total, .align = 1, .chunk = 16, .deadline_s = deadline_s,
-                           .retries = 3, .backoff_s = 0.001, .threshold = 0.25, .hysteresis = 0.1, .stage = -1};
+                           .retries = 3, .backoff_s = 0.001, .threshold = 0.25, .hysteresis = 0.1, .stage = -1,
+                           .n_primary = fake_n_primary};
     st = loom_exec_run(s, devs, slots, FAKE_DEVS, &plan, fake_fn, j, rep);
     if (st == LOOM_OK)
         for (size_t u = 0; u < total; u++)
@@ -435,6 +437,29 @@ static void test_exec_deadline(void **state)
     assert_int_equal(fake_rests[2], 0);
 }
 
+/* Fallback devices take nothing while a primary works, and everything once the primaries fail. */
+static void test_exec_fallbacks(void **state)
+{
+    (void)state;
+    loom_exec_device rep[FAKE_DEVS];
+    for (int strat = 0; strat < 3; strat++) {
+        fake_n_primary = 1;
+        fake_job j = {.delay_s = {0.00005, 0.00005, 0.00005}};
+        assert_int_equal(run_fake(NULL, (loom_partition_kind)strat, 300, 0, &j, rep), LOOM_OK);
+        assert_int_equal(rep[0].units, 300);
+        assert_int_equal(rep[1].chunks + rep[2].chunks, 0);
+        fake_job j2 = {.delay_s = {0.00005, 0.00005, 0.00005}};
+        assert_int_equal(run_fake("fast:1+", (loom_partition_kind)strat, 300, 0, &j2, rep), LOOM_OK);
+        assert_int_equal(rep[0].units, 0);
+        assert_int_equal(rep[1].units + rep[2].units, 300);
+        fake_n_primary = 2; /* one of two primaries fails for good: the other primary takes over */
+        fake_job j3 = {.delay_s = {0.00005, 0.00005, 0.00005}};
+        assert_int_equal(run_fake("fast:1+", (loom_partition_kind)strat, 300, 0, &j3, rep), LOOM_OK);
+        assert_int_equal(rep[1].units + rep[2].units, 300);
+        fake_n_primary = 0;
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -448,6 +473,7 @@ int main(void)
         cmocka_unit_test(test_exec_strategies),
         cmocka_unit_test(test_exec_faults),
         cmocka_unit_test(test_exec_deadline),
+        cmocka_unit_test(test_exec_fallbacks),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

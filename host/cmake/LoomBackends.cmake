@@ -91,14 +91,29 @@ if(LOOM_HAVE_OPENCL)
   set(LOOM_OPENCL_BUILDS "the opencl driver (monty31, NTT/LDE and Poseidon2 kernels, compiled per device at run time)")
 endif()
 
-# Verilator: the RTL simulator.
+# Verilator: the RTL simulator. The model is built by a nested CMake project (sim/model/) through
+# Verilator's own CMake package (find_package(verilator) + verilate()), which needs a C++ compiler;
+# the RTL's generated packages need python3.
 set(_found OFF)
 set(_detail "verilator not found (apt-get install verilator)")
 if(NOT LOOM_VERILATOR_MODE STREQUAL "OFF")
   find_program(LOOM_VERILATOR_BIN verilator)
-  if(LOOM_VERILATOR_BIN)
+  find_file(LOOM_VERILATOR_CONFIG verilator-config.cmake
+            HINTS $ENV{VERILATOR_ROOT} PATHS /usr/share/verilator /usr/local/share/verilator)
+  include(CheckLanguage)
+  check_language(CXX)
+  if(NOT LOOM_VERILATOR_BIN)
+    # keep the default message
+  elseif(NOT LOOM_VERILATOR_CONFIG)
+    set(_detail "${LOOM_VERILATOR_BIN} has no verilator-config.cmake (set VERILATOR_ROOT)")
+  elseif(NOT CMAKE_CXX_COMPILER)
+    set(_detail "no C++ compiler for the Verilator model (apt-get install g++)")
+  elseif(NOT Python3_Interpreter_FOUND)
+    set(_detail "python3 not found (it generates the RTL register map)")
+  else()
+    execute_process(COMMAND ${LOOM_VERILATOR_BIN} --version OUTPUT_VARIABLE _v OUTPUT_STRIP_TRAILING_WHITESPACE)
     set(_found ON)
-    set(_detail "${LOOM_VERILATOR_BIN}")
+    set(_detail "${_v}")
   endif()
 endif()
 _loom_backend(VERILATOR ${_found} "${_detail}")

@@ -234,11 +234,16 @@ static loom_status plan_stages(commit_job *j, const loom_device *only)
     for (int st = 0; st < LOOM_STAGE_COUNT; st++) {
         size_t n = 0;
         if (only) {
-            if (!has_op(only, (loom_stage)st))
-                return loom_fail(LOOM_ERR_UNSUPPORTED, "device '%s' (%s) cannot run the %s stage; leave out "
-                                 "--device (or use policy: hybrid) to let the scheduler route it", only->info.id,
-                                 only->info.backend, loom_stage_name((loom_stage)st));
-            j->devs[st][n++] = (loom_device *)only;
+            /* A stage the device has no op for (an FPGA has no LDE) goes to the first device
+             * that has one. */
+            loom_device *d = (loom_device *)only;
+            for (size_t i = 0; i < ctx->n_devices && !has_op(d, (loom_stage)st); i++)
+                d = &ctx->devices[i];
+            if (!has_op(d, (loom_stage)st))
+                return loom_fail(LOOM_ERR_UNSUPPORTED, "device '%s' (%s) cannot run the %s stage, and no device "
+                                 "in this context can", only->info.id, only->info.backend,
+                                 loom_stage_name((loom_stage)st));
+            j->devs[st][n++] = d;
         } else {
             const loom_sched_settings *ss = &ctx->settings;
             size_t nr = ss->n_route[st] ? ss->n_route[st] : default_route_len[st];

@@ -31,18 +31,21 @@ void loom_ctx_device_failed(loom_ctx *ctx, size_t slot, loom_status s)
 }
 
 /*
- * Which of the stage's devices to use. With a measured rate for every candidate, a device joins
- * (fastest first) only while one chunk on it takes less time than the whole stage on the devices
- * already chosen: a slow device that would finish its chunk after the others are done only makes
- * the stage later. Without a full model every candidate joins, and the queue sorts it out.
- * scheduler.max_gpus caps the GPUs.
+ * Which of the stage's devices share its work (the primaries, first in `out`, *n_primary of them)
+ * and which stand by for failed chunks (the rest). devs come in route order.
+ *
+ * With a measured rate for every candidate, devices join the primaries fastest first, and only
+ * while one chunk on a device takes less time than the whole stage on the devices already chosen:
+ * a device that would still be on its first chunk when the others have finished everything only
+ * makes the stage later. Without a full model the route's order decides: the devices of its first
+ * kind present are the primaries. scheduler.max_gpus caps the GPUs among the primaries.
  */
 static size_t choose(loom_ctx *ctx, loom_stage st, loom_device *const *devs, size_t n, size_t total, size_t chunk,
-                     unsigned log_size, loom_device **out)
+                     unsigned log_size, loom_device **out, size_t *n_primary)
 {
     double rate[LOOM_CTX_MAX_DEVICES];
     size_t order[LOOM_CTX_MAX_DEVICES];
-    int all = 1;
+    int all = 1, is_primary[LOOM_CTX_MAX_DEVICES] = {0};
     for (size_t i = 0; i < n; i++) {
         rate[i] = loom_model_rate(loom_sched_model(ctx->sched), st, devs[i]->info.id, log_size);
         if (devs[i]->spec.weight > 0)
@@ -53,44 +56,47 @@ static size_t choose(loom_ctx *ctx, loom_stage st, loom_device *const *devs, siz
     size_t k = 0, gpus = 0;
     if (!all) {
         for (size_t i = 0; i < n; i++) {
+            if (devs[i]->info.kind != devs[0]->info.kind)
+                continue;
             if (devs[i]->info.kind == LOOM_DEVICE_GPU && ctx->settings.max_gpus && gpus == ctx->settings.max_gpus)
                 continue;
             gpus += devs[i]->info.kind == LOOM_DEVICE_GPU;
-            out[k++] = devs[i];
+            is_primary[i] = 1;
+            k++;
         }
-        return k;
-    }
-    for (size_t a = 1; a < n; a++) /* by rate, fastest first (insertion sort: n is small) */
-        for (size_t b = a; b > 0 && rate[order[b]] > rate[order[b - 1]]; b--) {
-            size_t t = order[b];
-            order[b] = order[b - 1];
-            order[b - 1] = t;
+    } else {
+        for (size_t a = 1; a < n; a++) /* by rate, fastest first (insertion sort: n is small) */
+            for (size_t b = a; b > 0 && rate[order[b]] > rate[order[b - 1]]; b--) {
+                size_t t = order[b];
+                order[b] = order[b - 1];
+                order[b - 1] = t;
+            }
+        double sum = 0;
+        for (size_t o = 0; o < n; o++) {
+            size_t i = order[o];
+            if (devs[i]->info.kind == LOOM_DEVICE_GPU && ctx->settings.max_gpus && gpus == ctx->settings.max_gpus)
+                continue;
+            double one_chunk = (double)(chunk < total ? chunk : total) / rate[i];
+            if (k > 0 && one_chunk >= (double)total / sum)
+                continue;
+            sum += rate[i];
+            gpus += devs[i]->info.kind == LOOM_DEVICE_GPU;
+            is_primary[i] = 1;
+            k++;
         }
-    double sum = 0;
-    for (size_t o = 0; o < n; o++) {
-        size_t i = order[o];
-        if (devs[i]->info.kind == LOOM_DEVICE_GPU && ctx->settings.max_gpus && gpus == ctx->settings.max_gpus)
-            continue;
-        double one_chunk = (double)(chunk < total ? chunk : total) / rate[i];
-        if (k > 0 && one_chunk >= (double)total / sum)
-            continue;
-        sum += rate[i];
-        gpus += devs[i]->info.kind == LOOM_DEVICE_GPU;
-        out[k++] = devs[i];
     }
-    /* keep the route's order among the chosen (it is the tie-break of the dynamic queue) */
+    /* primaries then fallbacks, each in route order (the tie-break of the queue) */
     size_t m = 0;
-    loom_device *sorted[LOOM_CTX_MAX_DEVICES];
-    for (size_t i = 0; i < n; i++)
-        for (size_t c = 0; c < k; c++)
-            if (out[c] == devs[i])
-                sorted[m++] = devs[i];
-    memcpy(out, sorted, m * sizeof *out);
+    for (int pass = 1; pass >= 0; pass--)
+        for (size_t i = 0; i < n; i++)
+            if (is_primary[i] == pass)
+                out[m++] = devs[i];
+    *n_primary = k;
     return m;
 }
 
-static loom_status run(loom_ctx *ctx, int stage, loom_device *const *devs, size_t n, size_t total, size_t chunk,
-                       unsigned log_size, loom_partition_kind strategy, loom_chunk_fn fn, void *arg)
+static loom_status run(loom_ctx *ctx, int stage, loom_device *const *devs, size_t n, size_t n_primary, size_t total,
+                       size_t chunk, unsigned log_size, loom_partition_kind strategy, loom_chunk_fn fn, void *arg)
 {
     size_t slots[LOOM_CTX_MAX_DEVICES];
     for (size_t i = 0; i < n; i++)
@@ -108,6 +114,7 @@ static loom_status run(loom_ctx *ctx, int stage, loom_device *const *devs, size_
         .hysteresis = ss->hysteresis,
         .stage = stage,
         .log_size = log_size,
+        .n_primary = n_primary,
     };
     return loom_exec_run(ctx->sched, devs, slots, n, &plan, fn, arg, NULL);
 }
@@ -126,14 +133,15 @@ loom_status loom_ctx_run_stage(loom_ctx *ctx, loom_stage st, loom_device *const 
             chunk = 1024;
     }
     loom_device *use[LOOM_CTX_MAX_DEVICES];
-    size_t k = choose(ctx, st, devs, n, total, chunk, log_size, use);
-    if (k == 1 && (st == LOOM_STAGE_LDE || ctx->settings.chunk_rows == 0))
+    size_t n_primary = 0;
+    size_t k = choose(ctx, st, devs, n, total, chunk, log_size, use, &n_primary);
+    if (n_primary == 1 && (st == LOOM_STAGE_LDE || ctx->settings.chunk_rows == 0))
         chunk = total; /* one device: one call, no hand-offs (and no column gather for the LDE) */
-    return run(ctx, (int)st, use, k, total, chunk, log_size, ctx->settings.partition, fn, arg);
+    return run(ctx, (int)st, use, k, n_primary, total, chunk, log_size, ctx->settings.partition, fn, arg);
 }
 
 loom_status loom_ctx_run_units(loom_ctx *ctx, loom_device *const *devs, size_t n, size_t total, size_t chunk,
                                loom_chunk_fn fn, void *arg)
 {
-    return run(ctx, -1, devs, n, total, chunk, 0, LOOM_PARTITION_DYNAMIC, fn, arg);
+    return run(ctx, -1, devs, n, n, total, chunk, 0, LOOM_PARTITION_DYNAMIC, fn, arg);
 }

@@ -418,7 +418,7 @@ typedef struct {
     loom_sched *s;
     loom_device *const *devs;
     const size_t *slots;
-    size_t n;
+    size_t n, n_primary;
     const loom_exec_plan *plan;
     loom_chunk_fn fn;
     void *arg;
@@ -467,7 +467,7 @@ static void rebalance_locked(exec_run *x)
         double finish[64];
         size_t n = x->n < 64 ? x->n : 64;
         for (size_t i = 0; i < n; i++) {
-            int usable = loom_now() >= x->s->st[x->slots[i]].rest_until;
+            int usable = i < x->n_primary && loom_now() >= x->s->st[x->slots[i]].rest_until;
             finish[i] = usable ? (double)queued_units(x, i) / x->rate[i] : 1e300;
         }
         size_t from, to;
@@ -482,6 +482,16 @@ static void rebalance_locked(exec_run *x)
 }
 
 /* Picks the next chunk for device i, or returns 0. */
+/* Whether a primary device may work now (fallbacks only step in when none may). */
+static int primary_usable_locked(const exec_run *x)
+{
+    double now = loom_now();
+    for (size_t p = 0; p < x->n_primary; p++)
+        if (now >= x->s->st[x->slots[p]].rest_until)
+            return 1;
+    return 0;
+}
+
 static int next_chunk_locked(exec_run *x, size_t i, size_t *c)
 {
     for (size_t k = 0; k < x->n_retry; k++) {
@@ -498,6 +508,8 @@ static int next_chunk_locked(exec_run *x, size_t i, size_t *c)
             return 1;
         }
     }
+    if (i >= x->n_primary && primary_usable_locked(x))
+        return 0; /* a fallback: only re-runs, unless every primary device is resting */
     size_t qi = shared_queue(x) ? 0 : i;
     if (!shared_queue(x) && x->q_head[qi] == x->q_len[qi])
         rebalance_locked(x);
@@ -722,6 +734,7 @@ loom_status loom_exec_run(loom_sched *s, loom_device *const *devs, const size_t 
     exec_run x;
     memset(&x, 0, sizeof x);
     x.s = s, x.devs = devs, x.slots = slots, x.n = n, x.plan = plan, x.fn = fn, x.arg = arg, x.out = out;
+    x.n_primary = plan->n_primary && plan->n_primary < n ? plan->n_primary : n;
     x.bal = (loom_balancer){plan->threshold, plan->hysteresis, 0};
     x.n_chunks = 0;
     loom_status st = LOOM_OK;
@@ -740,10 +753,11 @@ loom_status loom_exec_run(loom_sched *s, loom_device *const *devs, const size_t 
         double w = devs[i]->spec.weight > 0 ? devs[i]->spec.weight : 1.0;
         x.rate[i] = (r > 0 ? r : loom_prior_score(&devs[i]->info)) * w;
     }
+    /* only the primary devices get shares; fallbacks start with empty queues */
     if (plan->strategy == LOOM_PARTITION_PROPORTIONAL)
-        st = loom_partition_proportional(parts, x.rate, n, plan->total, align);
+        st = loom_partition_proportional(parts, x.rate, x.n_primary, plan->total, align);
     else if (plan->strategy == LOOM_PARTITION_EQUAL)
-        loom_partition_equal(parts, n, plan->total, align);
+        loom_partition_equal(parts, x.n_primary, plan->total, align);
     else
         parts[0] = (loom_range){0, plan->total};
     if (st != LOOM_OK)
@@ -758,7 +772,7 @@ loom_status loom_exec_run(loom_sched *s, loom_device *const *devs, const size_t 
         st = loom_fail(LOOM_ERR_NO_MEMORY, "out of memory for the executor");
         goto out;
     }
-    size_t n_queues = shared_queue(&x) ? 1 : n;
+    size_t n_queues = shared_queue(&x) ? 1 : x.n_primary;
     for (size_t qi = 0; qi < n_queues; qi++) {
         if (!(x.q[qi] = calloc(max_chunks, sizeof **x.q))) {
             st = loom_fail(LOOM_ERR_NO_MEMORY, "out of memory for the executor");

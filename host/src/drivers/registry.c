@@ -13,5 +13,8 @@ const loom_driver *const loom_drivers[] = {
 #ifdef LOOM_HAVE_OPENCL_DRIVER
     &loom_driver_opencl,
 #endif
+#ifdef LOOM_HAVE_FPGA_SIM_DRIVER
+    &loom_driver_fpga_sim,
+#endif
 };
 const size_t loom_driver_count = sizeof loom_drivers / sizeof loom_drivers[0];

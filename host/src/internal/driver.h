@@ -64,6 +64,9 @@ LOOM_HIDDEN extern const loom_driver loom_driver_cpu;
 #ifdef LOOM_HAVE_CUDA_DRIVER
 LOOM_HIDDEN extern const loom_driver loom_driver_cuda;
 #endif
+#ifdef LOOM_HAVE_FPGA_SIM_DRIVER
+LOOM_HIDDEN extern const loom_driver loom_driver_fpga_sim;
+#endif
 #ifdef LOOM_HAVE_XRT_DRIVER
 LOOM_HIDDEN extern const loom_driver loom_driver_xrt;
 #endif

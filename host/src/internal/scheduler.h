@@ -127,6 +127,8 @@ typedef struct {
     double threshold, hysteresis; /* the balancer's, for equal / proportional */
     int stage;         /* loom_stage to feed the model, or -1 */
     unsigned log_size;
+    size_t n_primary;  /* devs[0..n_primary) share the work; the others are fallbacks that take
+                          failed chunks, or everything while every primary rests; 0 = all */
 } loom_exec_plan;
 
 /* What each device did in one run. */
