@@ -787,13 +787,13 @@ static loom_status ensure_program(cl_impl *im)
 static void key_mismatch(const container *c, const char *key, char *why, size_t len)
 {
     static const char *const tags[] = {"platform: ", "device: ", "driver: "};
+    static const char *const what[] = {"platform", "device", "driver"};
     for (int t = 0; t < 3; t++) {
         char theirs[160], ours[160];
         key_line(c->key, c->key_len, tags[t], theirs, sizeof theirs);
         key_line(key, strlen(key), tags[t], ours, sizeof ours);
         if (strcmp(theirs, ours) != 0) {
-            snprintf(why, len, "it was built for %s '%s', this device has '%s'", t == 0 ? "platform" : t == 1 ? "device" : "driver",
-                     theirs, ours);
+            snprintf(why, len, "it was built for %s '%s', this device has '%s'", what[t], theirs, ours);
             return;
         }
     }
