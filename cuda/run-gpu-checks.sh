@@ -3,7 +3,10 @@
 # One call on a GPU machine: build with CUDA, run the whole test suite (the GPU tests included),
 # compute-sanitizer memcheck on the GPU tests, then the GPU benchmarks; a short table comes last.
 #
-#   cuda/run-gpu-checks.sh [--quick]     (from the repository root)
+#   cuda/run-gpu-checks.sh [--quick] [--multi]     (from the repository root)
+#
+# --quick: small benchmark sizes. --multi: after the tests, the multi-GPU scaling benchmark
+# (bench/multi_gpu.sh) instead of memcheck and the single-GPU benchmarks.
 #
 # Libraries the GPU machine lacks (libyaml, cmocka) can be carried as Debian packages in .debs/:
 #   (cd .debs && apt-get download libyaml-0-2 libyaml-dev libcmocka0 libcmocka-dev)
@@ -11,8 +14,14 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 export NCCL_NVLS_ENABLE=0   # NVLink multicast stays off on shared machines
-quick=0
-[ "${1:-}" = "--quick" ] && quick=1
+quick=0 multi=0
+for a in "$@"; do
+  case $a in
+    --quick) quick=1 ;;
+    --multi) multi=1 ;;
+    *) echo "run-gpu-checks.sh: unknown option '$a' (expected --quick, --multi)" >&2; exit 2 ;;
+  esac
+done
 out=${OUT:-build-gpu/out}
 mkdir -p "$out"
 prefix=""
@@ -37,6 +46,18 @@ step "tests (all, GPU included)"
 ctest --test-dir build-gpu --output-on-failure -j8 2>&1 | tee "$out/ctest.log" | tail -15
 tests_rc=${PIPESTATUS[0]}
 grep -E "GPU tests on|SKIPPED" build-gpu/Testing/Temporary/LastTest.log | head -3
+
+if [ $multi = 1 ]; then
+  step "multi-GPU scaling"
+  bench/multi_gpu.sh build-gpu/loom --json "$out/multi-gpu.json" | tee "$out/multi-gpu.txt"
+  multi_rc=${PIPESTATUS[0]}
+  build-gpu/loom devices | tee "$out/devices.txt"
+  step summary
+  printf '%-28s %s\n' "tests" "$([ "$tests_rc" = 0 ] && echo passed || echo FAILED)" \
+    "multi-GPU benchmark" "$([ "$multi_rc" = 0 ] && echo ran || echo FAILED)"
+  [ "$tests_rc" = 0 ] && [ "$multi_rc" = 0 ]
+  exit
+fi
 
 step "compute-sanitizer memcheck (GPU tests, quick sizes)"
 san_rc=0

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+#include <stdlib.h>
 #include <string.h>
 
 #include "loom/loom.h"
@@ -127,19 +128,74 @@ static void test_ctx_devices(void **state)
     assert_null(loom_ctx_device(ctx, 99));
 
     /* A listed device that is absent is an error naming the line, unless optional. */
-    const char *yaml = "version: 1\ndevices:\n  - id: cpu0\n    kind: cpu\n  - id: gpu99\n    kind: gpu\n";
+    const char *yaml = "version: 1\ndevices:\n  - id: cpu0\n    kind: cpu\n  - id: gpu99\n    kind: gpu\n    index: 99\n";
     loom_config *cfg;
     assert_int_equal(loom_config_parse(&cfg, yaml, strlen(yaml), "mix.yaml"), LOOM_OK);
     loom_ctx *c2 = NULL;
     assert_int_equal(loom_ctx_create(&c2, cfg), LOOM_ERR_NOT_FOUND);
     assert_non_null(strstr(loom_last_error(), "mix.yaml:5"));
-    assert_non_null(strstr(loom_last_error(), "'gpu99' not found"));
+    assert_non_null(strstr(loom_last_error(), "'gpu99' not found matching index 99"));
     loom_config_free(cfg);
-    const char *yaml2 = "version: 1\ndevices:\n  - id: cpu0\n    kind: cpu\n  - id: gpu99\n    kind: gpu\n    optional: true\n";
+    const char *yaml2 = "version: 1\ndevices:\n  - id: cpu0\n    kind: cpu\n  - id: gpu99\n    kind: gpu\n    index: 99\n    optional: true\n";
     assert_int_equal(loom_config_parse(&cfg, yaml2, strlen(yaml2), "mix.yaml"), LOOM_OK);
     assert_int_equal(loom_ctx_create(&c2, cfg), LOOM_OK);
     assert_int_equal(loom_ctx_device_count(c2), 1); /* cpu0 only: an absent optional device is skipped */
     loom_ctx_destroy(c2);
+    loom_config_free(cfg);
+}
+
+/* Several CPU devices share the cores; the config's ids name them; oversubscription is refused. */
+static void test_ctx_cpu_devices(void **state)
+{
+    (void)state;
+    unsigned cores = loom_ctx_device(ctx, 0)->compute_units;
+    char yaml[512];
+    snprintf(yaml, sizeof yaml,
+             "version: 1\ndevices:\n  - {id: big, kind: cpu, threads: %u}\n  - {id: small, kind: cpu}\n",
+             cores > 1 ? cores - 1 : 1);
+    loom_config *cfg;
+    loom_ctx *c2 = NULL;
+    assert_int_equal(loom_config_parse(&cfg, yaml, strlen(yaml), "cpus.yaml"), LOOM_OK);
+    if (cores > 1) {
+        assert_int_equal(loom_ctx_create(&c2, cfg), LOOM_OK);
+        assert_int_equal(loom_ctx_device_count(c2), 2);
+        assert_string_equal(loom_ctx_device(c2, 0)->id, "big");
+        assert_int_equal(loom_ctx_device(c2, 0)->threads, cores - 1);
+        assert_string_equal(loom_ctx_device(c2, 1)->id, "small");
+        assert_int_equal(loom_ctx_device(c2, 1)->threads, 1);
+        assert_int_equal(loom_ctx_device(c2, 1)->kind, LOOM_DEVICE_CPU);
+        loom_ctx_destroy(c2);
+    } else {
+        /* one core: 'big' takes it and leaves none for 'small' */
+        assert_int_equal(loom_ctx_create(&c2, cfg), LOOM_ERR_CONFIG);
+    }
+    loom_config_free(cfg);
+
+    snprintf(yaml, sizeof yaml, "version: 1\ndevices:\n  - {id: a, kind: cpu, threads: %u}\n"
+             "  - {id: b, kind: cpu, threads: 1}\n", cores);
+    assert_int_equal(loom_config_parse(&cfg, yaml, strlen(yaml), "cpus.yaml"), LOOM_OK);
+    assert_int_equal(loom_ctx_create(&c2, cfg), LOOM_ERR_CONFIG);
+    assert_non_null(strstr(loom_last_error(), "more than the"));
+    loom_config_free(cfg);
+
+    /* A filter nothing matches is "not found" and says which filter. */
+    const char *y3 = "version: 1\ndevices:\n  - {id: c, kind: cpu, match: NoSuchCpuModel}\n";
+    assert_int_equal(loom_config_parse(&cfg, y3, strlen(y3), "cpus.yaml"), LOOM_OK);
+    assert_int_equal(loom_ctx_create(&c2, cfg), LOOM_ERR_NOT_FOUND);
+    assert_non_null(strstr(loom_last_error(), "cpus.yaml:3: device 'c' not found matching name ~ 'NoSuchCpuModel'"));
+    loom_config_free(cfg);
+
+    /* $LOOM_THREADS reaches programs that use the library directly, over the file's cpu.threads */
+    const char *y4 = "version: 1\ncpu: {threads: 2}\ndevices: [{id: c, kind: cpu}]\n";
+    assert_int_equal(loom_config_parse(&cfg, y4, strlen(y4), "t.yaml"), LOOM_OK);
+    setenv("LOOM_THREADS", "1", 1);
+    assert_int_equal(loom_ctx_create(&c2, cfg), LOOM_OK);
+    assert_int_equal(loom_ctx_device(c2, 0)->threads, 1);
+    loom_ctx_destroy(c2);
+    setenv("LOOM_THREADS", "lots", 1);
+    assert_int_equal(loom_ctx_create(&c2, cfg), LOOM_ERR_CONFIG);
+    assert_non_null(strstr(loom_last_error(), "LOOM_THREADS='lots'"));
+    unsetenv("LOOM_THREADS");
     loom_config_free(cfg);
 }
 
@@ -150,6 +206,7 @@ int main(void)
         cmocka_unit_test(test_commit_is_lde_bitrev_tree),
         cmocka_unit_test(test_commit_errors),
         cmocka_unit_test(test_ctx_devices),
+        cmocka_unit_test(test_ctx_cpu_devices),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

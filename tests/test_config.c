@@ -271,10 +271,10 @@ static void test_unknown_keys(void **state)
     EXPECT_ERROR("version: 1\njob:\n  feild: babybear\n",
                  "t.yaml:3:3: unknown key 'feild' in 'job'; expected one of: field, perm, log_blowup");
     EXPECT_ERROR("version: 1\nverbose: true\n",
-                 "t.yaml:2:1: unknown key 'verbose' at the top level; expected one of: version, job, cpu, devices");
+                 "t.yaml:2:1: unknown key 'verbose' at the top level; expected one of: version, job, cpu, scheduler, devices");
     EXPECT_ERROR("version: 1\ncpu:\n  thread: 4\n", "t.yaml:3:3: unknown key 'thread' in 'cpu'; expected one of: threads");
     EXPECT_ERROR("version: 1\ndevices:\n  - id: gpu0\n    kind: gpu\n    memory: 80\n",
-                 "t.yaml:5:5: unknown key 'memory' in a 'devices' entry; expected one of: id, kind, optional");
+                 "t.yaml:5:5: unknown key 'memory' in a 'devices' entry; expected one of: id, kind, backend, index, pci, optional, threads, memory_limit");
     EXPECT_ERROR("version: 1\n[a, b]: c\n", "t.yaml:2:1: a sequence used as a key at the top level");
 }
 
@@ -544,6 +544,136 @@ static void test_load_file(void **state)
     free(path);
 }
 
+/* ---- schema: device selection keys and the scheduler section ---- */
+
+static void test_device_selection_keys(void **state)
+{
+    (void)state;
+    loom_config *cfg = parse_ok("version: 1\n"
+                                "devices:\n"
+                                "  - {id: big, kind: cpu, threads: 2, weight: 2.5, stages: [hash, compress]}\n"
+                                "  - {id: g1, kind: gpu, backend: cuda, index: 1, memory_limit: 8GiB}\n"
+                                "  - {id: g2, kind: gpu, pci: \"1B:00.0\", memory_limit: 512M, optional: true}\n"
+                                "  - {id: f, kind: fpga, backend: xrt, xclbin: k.xclbin, pci: 0000:af:00.1}\n"
+                                "  - {id: s, kind: fpga, backend: fpga_sim, stages: hash}\n"
+                                "  - {id: c, kind: opencl, platform: Portable, match: cpu, binary: p.bin}\n");
+    assert_int_equal(cfg->n_devices, 6);
+    const loom_device_spec *d = cfg->devices;
+    assert_int_equal(d[0].threads, 2);
+    assert_true(d[0].weight == 2.5);
+    assert_int_equal(d[0].stages, (1u << LOOM_STAGE_HASH) | (1u << LOOM_STAGE_COMPRESS));
+    assert_int_equal(d[0].index, -1);
+    assert_string_equal(d[1].backend, "cuda");
+    assert_int_equal(d[1].index, 1);
+    assert_true(d[1].memory_limit == 8ull << 30);
+    assert_string_equal(d[2].pci, "0000:1b:00.0");
+    assert_true(d[2].memory_limit == 512ull << 20);
+    assert_string_equal(d[3].xclbin, "k.xclbin");
+    assert_string_equal(d[3].pci, "0000:af:00.1");
+    assert_int_equal(d[4].stages, 1u << LOOM_STAGE_HASH);
+    assert_string_equal(d[5].platform, "Portable");
+    assert_string_equal(d[5].match, "cpu");
+    assert_string_equal(d[5].binary, "p.bin");
+    assert_true(d[5].weight == 0.0);
+    assert_true(d[5].memory_limit == 0);
+    loom_config_free(cfg);
+}
+
+static void test_device_selection_errors(void **state)
+{
+    (void)state;
+    EXPECT_ERROR("version: 1\ndevices:\n  - {id: a, kind: gpu, backend: xrt}\n", "t.yaml:3:5:",
+                 "backend 'xrt' drives fpga devices", "kind: gpu");
+    EXPECT_ERROR("version: 1\ndevices:\n  - {id: a, kind: gpu, backend: rocm}\n", "t.yaml:3:33:",
+                 "devices[0].backend 'rocm'", "cpu, cuda, xrt, fpga_sim, opencl");
+    EXPECT_ERROR("version: 1\ndevices:\n  - {id: a, kind: gpu, index: 1, pci: 1b:00.0}\n",
+                 "both 'index' and 'pci'");
+    EXPECT_ERROR("version: 1\ndevices:\n  - {id: a, kind: gpu, pci: 1b:00}\n", "t.yaml:3:29:",
+                 "devices[0].pci '1b:00'", "a PCI address");
+    EXPECT_ERROR("version: 1\ndevices:\n  - {id: a, kind: gpu, threads: 4}\n", "'threads' applies to kind: cpu");
+    EXPECT_ERROR("version: 1\ndevices:\n  - {id: a, kind: gpu, memory_limit: 8 GB}\n", "t.yaml:3:38:",
+                 "devices[0].memory_limit '8 GB'", "a byte count");
+    EXPECT_ERROR("version: 1\ndevices:\n  - {id: a, kind: gpu, memory_limit: 8XB}\n", "memory_limit '8XB'");
+    EXPECT_ERROR("version: 1\ndevices:\n  - {id: a, kind: gpu, memory_limit: 99999999999T}\n", "memory_limit");
+    EXPECT_ERROR("version: 1\ndevices:\n  - {id: a, kind: cpu, weight: 0}\n", "devices[0].weight '0'",
+                 "above 0");
+    EXPECT_ERROR("version: 1\ndevices:\n  - {id: a, kind: cpu, weight: nan}\n", "devices[0].weight 'nan'");
+    EXPECT_ERROR("version: 1\ndevices:\n  - {id: a, kind: cpu, stages: [hash, hash]}\n", "lists 'hash' twice");
+    EXPECT_ERROR("version: 1\ndevices:\n  - {id: a, kind: cpu, stages: [ntt]}\n", "devices[0].stages 'ntt'",
+                 "lde, hash, compress");
+    EXPECT_ERROR("version: 1\ndevices:\n  - {id: a, kind: cpu, stages: []}\n", "devices[0].stages");
+    EXPECT_ERROR("version: 1\ndevices:\n  - {id: a, kind: gpu, xclbin: k.xclbin}\n", "'xclbin' applies to FPGA");
+    EXPECT_ERROR("version: 1\ndevices:\n  - {id: a, kind: fpga, backend: fpga_sim, xclbin: k}\n",
+                 "'xclbin' applies to FPGA");
+    EXPECT_ERROR("version: 1\ndevices:\n  - {id: a, kind: cpu, binary: p.bin}\n", "'binary' applies to kind: opencl");
+    EXPECT_ERROR("version: 1\ndevices:\n  - {id: a, kind: opencl, binary: \"\"}\n", "devices[0].binary",
+                 "non-empty string");
+}
+
+static void test_scheduler_section(void **state)
+{
+    (void)state;
+    loom_config *cfg = parse_ok("version: 1\n");
+    assert_int_equal(cfg->sched.policy, -1);
+    assert_int_equal(cfg->sched.partition, -1);
+    assert_true(cfg->sched.chunk_rows == -1);
+    assert_true(cfg->sched.rebalance_threshold < 0);
+    assert_int_equal(cfg->sched.n_route[LOOM_STAGE_HASH], 0);
+    loom_config_free(cfg);
+
+    cfg = parse_ok("version: 1\n"
+                   "scheduler:\n"
+                   "  policy: single\n"
+                   "  partition: proportional\n"
+                   "  chunk_rows: 4096\n"
+                   "  rebalance_threshold: 0.3\n"
+                   "  hysteresis: 0.05\n"
+                   "  deadline_ms: 2000\n"
+                   "  retries: 2\n"
+                   "  backoff_ms: 50\n"
+                   "  max_gpus: 4\n"
+                   "  model: m.yaml\n"
+                   "  route:\n"
+                   "    lde: [gpu, cpu]\n"
+                   "    hash: [fpga, gpu, opencl, cpu]\n"
+                   "    compress: cpu\n");
+    const loom_sched_config *sc = &cfg->sched;
+    assert_int_equal(sc->policy, LOOM_POLICY_SINGLE);
+    assert_int_equal(sc->partition, LOOM_PARTITION_PROPORTIONAL);
+    assert_true(sc->chunk_rows == 4096);
+    assert_true(sc->rebalance_threshold == 0.3 && sc->hysteresis == 0.05);
+    assert_int_equal(sc->deadline_ms, 2000);
+    assert_int_equal(sc->retries, 2);
+    assert_int_equal(sc->backoff_ms, 50);
+    assert_int_equal(sc->max_gpus, 4);
+    assert_string_equal(sc->model, "m.yaml");
+    assert_int_equal(sc->route_line, 14);
+    assert_int_equal(sc->n_route[LOOM_STAGE_LDE], 2);
+    assert_int_equal(sc->route[LOOM_STAGE_LDE][0], LOOM_DEVICE_GPU);
+    assert_int_equal(sc->route[LOOM_STAGE_LDE][1], LOOM_DEVICE_CPU);
+    assert_int_equal(sc->n_route[LOOM_STAGE_HASH], 4);
+    assert_int_equal(sc->route[LOOM_STAGE_HASH][0], LOOM_DEVICE_FPGA);
+    assert_int_equal(sc->n_route[LOOM_STAGE_COMPRESS], 1);
+    assert_int_equal(sc->route[LOOM_STAGE_COMPRESS][0], LOOM_DEVICE_CPU);
+    loom_config_free(cfg);
+
+    EXPECT_ERROR("version: 1\nscheduler:\n  partition: greedy\n", "t.yaml:3:14:", "scheduler.partition 'greedy'",
+                 "dynamic, equal, proportional");
+    EXPECT_ERROR("version: 1\nscheduler:\n  policy: fast\n", "scheduler.policy 'fast'", "hybrid, single");
+    EXPECT_ERROR("version: 1\nscheduler:\n  rebalance_threshold: 1.5\n", "rebalance_threshold '1.5'",
+                 "a number from 0 to 1");
+    EXPECT_ERROR("version: 1\nscheduler:\n  rebalance_threshold: 0.1\n  hysteresis: 0.2\n",
+                 "hysteresis 0.2 is above rebalance_threshold 0.1");
+    EXPECT_ERROR("version: 1\nscheduler:\n  retries: -1\n", "scheduler.retries '-1'", "0..100");
+    EXPECT_ERROR("version: 1\nscheduler:\n  route:\n    ntt: [gpu]\n", "t.yaml:4:5:", "unknown key 'ntt'",
+                 "lde, hash, compress");
+    EXPECT_ERROR("version: 1\nscheduler:\n  route:\n    hash: [fpga, tpu]\n", "t.yaml:4:18:",
+                 "scheduler.route.hash 'tpu'", "cpu, gpu, fpga, opencl");
+    EXPECT_ERROR("version: 1\nscheduler:\n  route:\n    hash: [cpu, cpu]\n", "lists 'cpu' twice");
+    EXPECT_ERROR("version: 1\nscheduler:\n  chunk: 5\n", "unknown key 'chunk' in 'scheduler'", "chunk_rows");
+    EXPECT_ERROR("version: 1\nscheduler: [1]\n", "'scheduler' is a sequence");
+}
+
 static void test_all_example_configs_parse(void **state)
 {
     (void)state;
@@ -609,6 +739,9 @@ int main(void)
         cmocka_unit_test(test_bad_arguments),
         cmocka_unit_test(test_load_missing_file),
         cmocka_unit_test(test_load_file),
+        cmocka_unit_test(test_device_selection_keys),
+        cmocka_unit_test(test_device_selection_errors),
+        cmocka_unit_test(test_scheduler_section),
         cmocka_unit_test(test_all_example_configs_parse),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -146,6 +146,8 @@ static int resolve_threads(cli_job *job, const cli_args *a)
         job->threads = job->cfg->cpu_threads > 0 ? (unsigned)job->cfg->cpu_threads : 0;
     }
     job->cfg->cpu_threads = (int)job->threads;
+    /* Folded into the config, with --threads over it: the library must not read it again. */
+    unsetenv("LOOM_THREADS");
     return 0;
 }
 

@@ -85,6 +85,7 @@ int cmd_devices(int argc, char **argv);
 int cmd_commit(int argc, char **argv);
 int cmd_ntt(int argc, char **argv);
 int cmd_hash(int argc, char **argv);
+int cmd_calibrate(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
 int cmd_config(int argc, char **argv);
 

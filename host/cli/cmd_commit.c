@@ -15,7 +15,7 @@ static const cli_option opts[] = {
     {"field", 1, "NAME", "babybear | koalabear (default: config, else babybear)"},
     {"perm", 1, "NAME", "plonky3 | sp1 Poseidon2 instance (default: config, else plonky3)"},
     {"config", 1, "FILE", "device configuration (default: $LOOM_CONFIG, else built-in)"},
-    {"device", 1, "ID", "run every stage on this device (e.g. cpu0, gpu0); default: the fastest present"},
+    {"device", 1, "ID", "run every stage on this device (e.g. cpu0, gpu0); default: the scheduler routes"},
     {"threads", 1, "N", "CPU worker threads (default: $LOOM_THREADS, config, else one per core)"},
     {"json", 0, NULL, "print one JSON object on stdout"},
 };
@@ -84,26 +84,42 @@ int cmd_commit(int argc, char **argv)
         s = LOOM_ERR_NO_MEMORY;
         goto done;
     }
+    /* Random shards are made a group at a time and committed together, so that devices that take
+     * whole shards (GPUs) have several in flight; the group is bounded to 8 GiB of traces. */
+    uint64_t shard_bytes = rows * cols * sizeof(uint32_t), group = 1;
+    if (!input) {
+        group = shards < 16 ? shards : 16;
+        while (group > 1 && group * shard_bytes > (8ull << 30))
+            group--;
+    }
     if (input) {
         if ((s = loom_matrix_read_file(f, &trace, input, rows, cols)) != LOOM_OK)
             goto done;
-    } else if (!(trace = malloc(rows * cols * sizeof *trace))) {
+    } else if (!(trace = malloc(group * rows * cols * sizeof *trace))) {
         s = LOOM_ERR_NO_MEMORY;
         goto done;
     }
-    for (uint64_t m = 0; m < shards; m++) {
-        if (!input) {
-            cli_rng rng = {seed + m};
-            for (size_t i = 0; i < rows * cols; i++)
-                trace[i] = cli_rng_element(&rng, f->p);
+    loom_matrix_view views[16];
+    total.n_devices = 0;
+    double wall = 0;
+    for (uint64_t m0 = 0; m0 < shards; m0 += group) {
+        uint64_t g = shards - m0 < group ? shards - m0 : group;
+        for (uint64_t k = 0; k < g; k++) {
+            uint32_t *t = trace + k * rows * cols;
+            if (!input) {
+                cli_rng rng = {seed + m0 + k};
+                for (size_t i = 0; i < rows * cols; i++)
+                    t[i] = cli_rng_element(&rng, f->p);
+            }
+            views[k] = (loom_matrix_view){t, rows, cols};
         }
         if (shards > 1)
-            cli_progress("commit: shard", m + 1, shards);
-        loom_matrix_view v = {trace, rows, cols};
-        if ((s = loom_commit(ctx, &roots[m], &rep, &params, &v, 1)) != LOOM_OK)
+            cli_progress("commit: shard", m0 + g, shards);
+        if ((s = loom_commit_batch(ctx, &roots[m0], &rep, &params, views, g)) != LOOM_OK)
             break;
+        wall += rep.total_s;
         total.lde_s += rep.lde_s, total.hash_s += rep.hash_s, total.compress_s += rep.compress_s;
-        total.total_s += rep.total_s, total.lde_rows += rep.lde_rows, total.permutations += rep.permutations;
+        total.lde_rows += rep.lde_rows, total.permutations += rep.permutations;
         total.n_devices = rep.n_devices;
         for (size_t d = 0; d < rep.n_devices; d++) {
             memcpy(total.devices[d].id, rep.devices[d].id, sizeof total.devices[d].id);
@@ -113,6 +129,7 @@ int cmd_commit(int argc, char **argv)
             total.devices[d].busy_s += rep.devices[d].busy_s;
         }
     }
+    total.total_s = wall;
     cli_progress_end();
 done:
     if (s != LOOM_OK) {

@@ -15,7 +15,10 @@ int cmd_devices(int argc, char **argv)
                   .usage = "  loom devices [--json] [--config FILE] [--threads N]",
                   .about = "Lists the devices a job would use: every discovered device for 'devices: auto', or "
                            "the ones\nthe configuration lists (a listed device that is absent is an error unless "
-                           "marked optional).\nThe id column is the name commands, configs and messages use.",
+                           "marked optional).\nThe id column is the name commands, configs and messages use. The "
+                           "score is the scheduler's\nstatic prior (0-100, from kind, backend, memory and compute "
+                           "units); with a measured model\n(scheduler: {model: FILE}, written by loom calibrate) the "
+                           "measured rates and scores follow.",
                   .options = opts,
                   .n_options = sizeof opts / sizeof opts[0]};
     int rc = cli_parse(&a, argc, argv);
@@ -54,6 +57,16 @@ int cmd_devices(int argc, char **argv)
             json_str(stdout, d->name);
             printf(", \"compute_units\": %u, \"threads\": %u, \"memory_bytes\": %llu", d->compute_units,
                    d->threads, (unsigned long long)d->memory_bytes);
+            loom_device_status ds;
+            if (loom_ctx_device_status(ctx, i, 20, &ds) == LOOM_OK) {
+                printf(", \"prior_score\": %.2f, \"score\": {", ds.prior_score);
+                for (int st = 0; st < LOOM_STAGE_COUNT; st++)
+                    printf("%s\"%s\": %.2f", st ? ", " : "", loom_stage_name((loom_stage)st), ds.score[st]);
+                printf("}, \"measured_rate_2^20\": {");
+                for (int st = 0; st < LOOM_STAGE_COUNT; st++)
+                    printf("%s\"%s\": %.6g", st ? ", " : "", loom_stage_name((loom_stage)st), ds.rate[st]);
+                printf("}, \"utilisation\": %.3f, \"healthy\": %s", ds.utilisation, ds.usable ? "true" : "false");
+            }
             if (d->kind == LOOM_DEVICE_CPU) {
                 printf(", \"simd\": ");
                 json_str(stdout, d->simd_in_use);
@@ -90,11 +103,21 @@ int cmd_devices(int argc, char **argv)
         printf("]}\n");
     } else {
         printf("Devices (config: %s)\n", job.cfg->source);
-        printf("  %-8s %-6s %-8s %6s %8s %10s  %s\n", "id", "kind", "backend", "units", "threads", "memory", "name");
+        printf("  %-8s %-6s %-8s %6s %8s %10s %6s  %s\n", "id", "kind", "backend", "units", "threads", "memory",
+               "score", "name");
         for (size_t i = 0; i < n; i++) {
             const loom_device_info *d = loom_ctx_device(ctx, i);
-            printf("  %-8s %-6s %-8s %6u %8u %7.1f GiB  %s\n", d->id, loom_device_kind_name(d->kind), d->backend,
-                   d->compute_units, d->threads, (double)d->memory_bytes / (1024.0 * 1024 * 1024), d->name);
+            loom_device_status ds = {0};
+            if (loom_ctx_device_status(ctx, i, 20, &ds) != LOOM_OK)
+                memset(&ds, 0, sizeof ds);
+            printf("  %-8s %-6s %-8s %6u %8u %7.1f GiB %6.1f  %s\n", d->id, loom_device_kind_name(d->kind),
+                   d->backend, d->compute_units, d->threads, (double)d->memory_bytes / (1024.0 * 1024 * 1024),
+                   ds.prior_score, d->name);
+            if (ds.rate[LOOM_STAGE_LDE] > 0 || ds.rate[LOOM_STAGE_HASH] > 0 || ds.rate[LOOM_STAGE_COMPRESS] > 0)
+                printf("  %-8s measured (model, 2^20): lde %.4g columns/s, hash %.4g rows/s, compress %.4g pairs/s; "
+                       "scores %.0f / %.0f / %.0f\n", "", ds.rate[LOOM_STAGE_LDE], ds.rate[LOOM_STAGE_HASH],
+                       ds.rate[LOOM_STAGE_COMPRESS], ds.score[LOOM_STAGE_LDE], ds.score[LOOM_STAGE_HASH],
+                       ds.score[LOOM_STAGE_COMPRESS]);
             if (d->kind == LOOM_DEVICE_GPU) {
                 char peers[128] = "none";
                 for (unsigned j = 0, n = 0; j < 32; j++)

@@ -15,6 +15,7 @@ static const struct {
     {"ntt", cmd_ntt, "forward / inverse / coset DFT or coset LDE of a matrix file"},
     {"hash", cmd_hash, "Poseidon2 leaf hash of every row of a matrix file"},
     {"bench", cmd_bench, "benchmark the main operations (table or --json)"},
+    {"calibrate", cmd_calibrate, "measure every device on every stage: the scheduler's performance model"},
     {"config", cmd_config, "check a configuration file, or print the built-in default"},
 };
 
@@ -26,7 +27,9 @@ static void usage(FILE *to)
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         fprintf(to, "  %-9s %s\n", commands[i].name, commands[i].summary);
     fprintf(to, "\nGlobal options:\n  --help     show this help\n  --version  print the version\n"
-                "\nEnvironment:\n  LOOM_CONFIG  configuration file used when --config is not given\n");
+                "\nEnvironment:\n  LOOM_CONFIG  configuration file used when --config is not given\n"
+                "  LOOM_THREADS CPU worker threads; LOOM_SIMD the SIMD level (scalar, avx2, avx512, neon)\n"
+                "  LOOM_INJECT_FAULT=<device>:<n>[+|:slow],...  make a device fail (or be late on) its n-th chunk\n");
 }
 
 int main(int argc, char **argv)

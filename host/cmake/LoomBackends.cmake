@@ -48,18 +48,33 @@ if(NOT LOOM_CUDA_MODE STREQUAL "OFF")
 endif()
 _loom_backend(CUDA ${_found} "${_detail}")
 
-# XRT: Debian's libxrt-dev.
+# XRT: Debian's libxrt-dev (headers in /usr/include/xrt) or a Xilinx install ($XILINX_XRT/include).
+# The include folder is the one holding both xclbin.h and xrt/xrt_device.h. The driver's shim is
+# C++ (XRT's API throws), so a C++ compiler is needed too.
 set(_found OFF)
-set(_detail "XRT headers/library not found (apt-get install libxrt-dev)")
+set(_detail "XRT headers/library not found (apt-get install libxrt-dev uuid-dev)")
 if(NOT LOOM_XRT_MODE STREQUAL "OFF")
-  find_path(LOOM_XRT_INCLUDE_DIR xrt/xrt_device.h PATH_SUFFIXES include)
-  find_library(LOOM_XRT_LIBRARY NAMES xrt_coreutil)
-  if(LOOM_XRT_INCLUDE_DIR AND LOOM_XRT_LIBRARY)
+  find_path(LOOM_XRT_INCLUDE_DIR NAMES xrt/xrt_device.h HINTS $ENV{XILINX_XRT}/include PATH_SUFFIXES xrt)
+  find_library(LOOM_XRT_LIBRARY NAMES xrt_coreutil HINTS $ENV{XILINX_XRT}/lib)
+  find_path(LOOM_UUID_INCLUDE_DIR uuid/uuid.h)
+  find_library(LOOM_UUID_LIBRARY NAMES uuid)
+  include(CheckLanguage)
+  check_language(CXX)
+  if(LOOM_XRT_INCLUDE_DIR AND LOOM_XRT_LIBRARY AND NOT EXISTS "${LOOM_XRT_INCLUDE_DIR}/xclbin.h")
+    set(_detail "${LOOM_XRT_INCLUDE_DIR} has no xclbin.h")
+  elseif(LOOM_XRT_INCLUDE_DIR AND LOOM_XRT_LIBRARY AND NOT (LOOM_UUID_INCLUDE_DIR AND LOOM_UUID_LIBRARY))
+    set(_detail "libuuid not found; XRT's headers need it (apt-get install uuid-dev)")
+  elseif(LOOM_XRT_INCLUDE_DIR AND LOOM_XRT_LIBRARY AND NOT CMAKE_CXX_COMPILER)
+    set(_detail "no C++ compiler for the XRT driver's shim (apt-get install g++)")
+  elseif(LOOM_XRT_INCLUDE_DIR AND LOOM_XRT_LIBRARY)
     set(_found ON)
     set(_detail "${LOOM_XRT_LIBRARY}")
   endif()
 endif()
 _loom_backend(XRT ${_found} "${_detail}")
+if(LOOM_HAVE_XRT)
+  set(LOOM_XRT_BUILDS "the xrt driver (Alveo cards: fpga0, ...; C++ shim over XRT's native API)")
+endif()
 
 # OpenCL: the ICD loader.
 set(_found OFF)
@@ -72,6 +87,9 @@ if(NOT LOOM_OPENCL_MODE STREQUAL "OFF")
   endif()
 endif()
 _loom_backend(OPENCL ${_found} "${_detail}")
+if(LOOM_HAVE_OPENCL)
+  set(LOOM_OPENCL_BUILDS "the opencl driver (monty31, NTT/LDE and Poseidon2 kernels, compiled per device at run time)")
+endif()
 
 # Verilator: the RTL simulator. The model is built by a nested CMake project (sim/model/) through
 # Verilator's own CMake package (find_package(verilator) + verilate()), which needs a C++ compiler;

@@ -1,9 +1,19 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * The commit job: TwoAdicFriPcs::commit. Every stage goes through a device's ops table, so the
- * scheduler can later route stages to other devices; today the first device of the context runs
- * them all.
+ * The commit job: TwoAdicFriPcs::commit, spread over the context's devices.
+ *
+ * Three stages, each routed on its own (scheduler.route, the devices' `stages`, and which ops a
+ * driver has): the coset LDE (split by columns), leaf hashing (split by rows) and the Merkle
+ * compression levels (split by pairs). Each stage runs through the scheduler's executor: one
+ * worker per device, chunks pulled from a queue or assigned in proportion to measured speed, a
+ * failed or late chunk re-run on another device. Every chunk writes a disjoint, deterministic
+ * part of the output, so the root never depends on who ran what.
+ *
+ * A device that can run the whole commit by itself (a GPU: the trace crosses the bus once and
+ * only the root comes back) takes whole jobs when it is the best LDE device: one commit, or, for
+ * a batch of shards, shards pulled from a queue by every such device.
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,40 +24,158 @@
 
 #define LOOM_MAX_LOG_BLOWUP 8
 
+static const loom_device_kind default_route[LOOM_STAGE_COUNT][LOOM_ROUTE_MAX] = {
+    [LOOM_STAGE_LDE] = {LOOM_DEVICE_GPU, LOOM_DEVICE_OPENCL, LOOM_DEVICE_CPU},
+    [LOOM_STAGE_HASH] = {LOOM_DEVICE_FPGA, LOOM_DEVICE_GPU, LOOM_DEVICE_OPENCL, LOOM_DEVICE_CPU},
+    [LOOM_STAGE_COMPRESS] = {LOOM_DEVICE_GPU, LOOM_DEVICE_FPGA, LOOM_DEVICE_OPENCL, LOOM_DEVICE_CPU},
+};
+static const size_t default_route_len[LOOM_STAGE_COUNT] = {3, 4, 4};
+
+static int has_op(const loom_device *d, loom_stage st)
+{
+    const loom_device_ops *o = d->driver->ops;
+    switch (st) {
+    case LOOM_STAGE_LDE: return o->coset_lde != NULL;
+    case LOOM_STAGE_HASH: return o->hash_rows != NULL;
+    case LOOM_STAGE_COMPRESS: return o->compress != NULL;
+    case LOOM_STAGE_COUNT: break;
+    }
+    return 0;
+}
+
+static int allows(const loom_device *d, loom_stage st) { return !d->spec.stages || (d->spec.stages & (1u << st)); }
+
+/* ---- one commit ---- */
+
 typedef struct {
-    loom_device *dev;
+    loom_ctx *ctx;
+    const loom_field *f;
+    const loom_poseidon2 *perm;
     loom_commit_report *rep;
-    size_t slot;
-} job;
+    pthread_mutex_t lock; /* guards rep while workers run */
+    unsigned log_blowup;
+    loom_device *devs[LOOM_STAGE_COUNT][LOOM_CTX_MAX_DEVICES];
+    size_t n_devs[LOOM_STAGE_COUNT];
+    /* the stage being run */
+    const loom_matrix_view *trace;
+    uint32_t *lde;
+    loom_digest *out;
+    const loom_matrix_view *views;
+    size_t n_views, row0, width;
+    const loom_digest *in;
+} commit_job;
+
+static size_t slot_of(const commit_job *j, const loom_device *dev) { return (size_t)(dev - j->ctx->devices); }
+
+static void account(commit_job *j, const loom_device *dev, loom_stage st, double dt, size_t count)
+{
+    size_t slot = slot_of(j, dev);
+    pthread_mutex_lock(&j->lock);
+    loom_commit_report *rep = j->rep;
+    if (slot < rep->n_devices) {
+        rep->devices[slot].busy_s += dt;
+        if (st == LOOM_STAGE_LDE)
+            rep->devices[slot].lde_columns += count;
+        else if (st == LOOM_STAGE_HASH)
+            rep->devices[slot].rows_hashed += count;
+        else
+            rep->devices[slot].compressions += count;
+    }
+    if (st == LOOM_STAGE_HASH)
+        rep->permutations += (uint64_t)count * ((j->width + LOOM_SPONGE_RATE - 1) / LOOM_SPONGE_RATE);
+    else if (st == LOOM_STAGE_COMPRESS)
+        rep->permutations += count;
+    pthread_mutex_unlock(&j->lock);
+}
+
+/* Columns [c0, c0 + k) of the trace: extended on `dev`, written into the LDE matrix. Several
+ * devices: each extends a block of columns, gathered into and scattered from a private buffer. */
+static loom_status lde_chunk(void *arg, loom_device *dev, size_t dev_index, size_t c0, size_t k)
+{
+    (void)dev_index;
+    commit_job *j = arg;
+    const loom_matrix_view *t = j->trace;
+    size_t rows = t->rows, cols = t->cols, ext = rows << j->log_blowup;
+    double t0 = loom_now();
+    loom_status s;
+    if (c0 == 0 && k == cols) {
+        s = dev->driver->ops->coset_lde(dev, j->lde, j->f, t->data, rows, cols, j->log_blowup, j->f->generator, 1);
+    } else {
+        uint32_t *in = malloc(rows * k * sizeof *in), *out = malloc(ext * k * sizeof *out);
+        if (!in || !out) {
+            free(in);
+            free(out);
+            return loom_fail(LOOM_ERR_NO_MEMORY, "%s: out of memory for a %zu x %zu column block", dev->info.id,
+                             ext, k);
+        }
+        for (size_t r = 0; r < rows; r++)
+            memcpy(in + r * k, t->data + r * cols + c0, k * sizeof *in);
+        s = dev->driver->ops->coset_lde(dev, out, j->f, in, rows, k, j->log_blowup, j->f->generator, 1);
+        if (s == LOOM_OK)
+            for (size_t r = 0; r < ext; r++)
+                memcpy(j->lde + r * cols + c0, out + r * k, k * sizeof *out);
+        free(in);
+        free(out);
+    }
+    if (s == LOOM_OK)
+        account(j, dev, LOOM_STAGE_LDE, loom_now() - t0, k);
+    return s;
+}
+
+static loom_status hash_chunk(void *arg, loom_device *dev, size_t dev_index, size_t start, size_t count)
+{
+    (void)dev_index;
+    commit_job *j = arg;
+    double t0 = loom_now();
+    loom_status s = dev->driver->ops->hash_rows(dev, j->out + start, j->perm, j->views, j->n_views, j->row0 + start,
+                                                count);
+    if (s == LOOM_OK)
+        account(j, dev, LOOM_STAGE_HASH, loom_now() - t0, count);
+    return s;
+}
+
+static loom_status compress_chunk(void *arg, loom_device *dev, size_t dev_index, size_t start, size_t count)
+{
+    (void)dev_index;
+    commit_job *j = arg;
+    double t0 = loom_now();
+    loom_status s = dev->driver->ops->compress(dev, j->out + start, j->perm, j->in + 2 * start, count);
+    if (s == LOOM_OK)
+        account(j, dev, LOOM_STAGE_COMPRESS, loom_now() - t0, count);
+    return s;
+}
+
+/* Runs `total` units of stage `st` over the stage's devices through the scheduler. */
+static loom_status run_stage(commit_job *j, loom_stage st, size_t total, unsigned log_size, loom_chunk_fn fn)
+{
+    if (total == 0)
+        return LOOM_OK;
+    return loom_ctx_run_stage(j->ctx, st, j->devs[st], j->n_devs[st], total, log_size, fn, j);
+}
 
 static loom_status job_hash(void *ctx, const loom_poseidon2 *perm, loom_digest *out, const loom_matrix_view *views,
                             size_t n, size_t row0, size_t count)
 {
-    job *j = ctx;
-    double t0 = loom_now();
-    loom_status s = j->dev->driver->ops->hash_rows(j->dev, out, perm, views, n, row0, count);
-    double dt = loom_now() - t0;
-    size_t width = 0;
+    commit_job *j = ctx;
+    (void)perm;
+    j->out = out, j->views = views, j->n_views = n, j->row0 = row0, j->width = 0;
     for (size_t i = 0; i < n; i++)
-        width += views[i].cols;
-    j->rep->hash_s += dt;
-    j->rep->permutations += (uint64_t)count * ((width + LOOM_SPONGE_RATE - 1) / LOOM_SPONGE_RATE);
-    j->rep->devices[j->slot].rows_hashed += count;
-    j->rep->devices[j->slot].busy_s += dt;
+        j->width += views[i].cols;
+    double t0 = loom_now();
+    loom_status s = run_stage(j, LOOM_STAGE_HASH, count, loom_log2_exact(views[0].rows), hash_chunk);
+    j->rep->hash_s += loom_now() - t0;
     return s;
 }
 
 static loom_status job_compress(void *ctx, const loom_poseidon2 *perm, loom_digest *out, const loom_digest *in,
                                 size_t n_out)
 {
-    job *j = ctx;
+    commit_job *j = ctx;
+    (void)perm;
+    j->out = out, j->in = in;
     double t0 = loom_now();
-    loom_status s = j->dev->driver->ops->compress(j->dev, out, perm, in, n_out);
-    double dt = loom_now() - t0;
-    j->rep->compress_s += dt;
-    j->rep->permutations += n_out;
-    j->rep->devices[j->slot].compressions += n_out;
-    j->rep->devices[j->slot].busy_s += dt;
+    loom_status s = run_stage(j, LOOM_STAGE_COMPRESS, n_out, loom_log2_exact(n_out), compress_chunk);
+    j->rep->compress_s += loom_now() - t0;
     return s;
 }
 
@@ -82,6 +210,183 @@ static loom_status check_inputs(const loom_field *f, const loom_commit_params *p
     return LOOM_OK;
 }
 
+static loom_status find_device(loom_ctx *ctx, const char *id, size_t *slot)
+{
+    for (size_t i = 0; i < ctx->n_devices; i++)
+        if (strcmp(ctx->devices[i].info.id, id) == 0) {
+            *slot = i;
+            return LOOM_OK;
+        }
+    char ids[256] = "";
+    for (size_t i = 0; i < ctx->n_devices; i++)
+        snprintf(ids + strlen(ids), sizeof ids - strlen(ids), "%s%s", i ? ", " : "", ctx->devices[i].info.id);
+    return loom_fail(LOOM_ERR_NOT_FOUND, "device '%s' is not in this context; present: %s", id, ids);
+}
+
+/*
+ * The devices of each stage: the route's kinds in order, and within a kind the context's order;
+ * only devices that have the stage's op, allow the stage, and are not resting after a failure.
+ * With `only`, that one device runs everything.
+ */
+static loom_status plan_stages(commit_job *j, const loom_device *only)
+{
+    loom_ctx *ctx = j->ctx;
+    for (int st = 0; st < LOOM_STAGE_COUNT; st++) {
+        size_t n = 0;
+        if (only) {
+            /* A stage the device has no op for (an FPGA has no LDE) goes to the first device
+             * that has one. */
+            loom_device *d = (loom_device *)only;
+            for (size_t i = 0; i < ctx->n_devices && !has_op(d, (loom_stage)st); i++)
+                d = &ctx->devices[i];
+            if (!has_op(d, (loom_stage)st))
+                return loom_fail(LOOM_ERR_UNSUPPORTED, "device '%s' (%s) cannot run the %s stage, and no device "
+                                 "in this context can", only->info.id, only->info.backend,
+                                 loom_stage_name((loom_stage)st));
+            j->devs[st][n++] = d;
+        } else {
+            const loom_sched_settings *ss = &ctx->settings;
+            size_t nr = ss->n_route[st] ? ss->n_route[st] : default_route_len[st];
+            const loom_device_kind *route = ss->n_route[st] ? ss->route[st] : default_route[st];
+            for (size_t r = 0; r < nr; r++)
+                for (size_t i = 0; i < ctx->n_devices; i++) {
+                    loom_device *d = &ctx->devices[i];
+                    if (d->info.kind == route[r] && has_op(d, (loom_stage)st) && allows(d, (loom_stage)st) &&
+                        loom_ctx_device_usable(ctx, i))
+                        j->devs[st][n++] = d;
+                }
+            if (n == 0)
+                return loom_fail(LOOM_ERR_DEVICE, "no usable device can run the %s stage (route, 'stages' and the "
+                                 "devices' health leave none); expected at least one, e.g. the CPU",
+                                 loom_stage_name((loom_stage)st));
+        }
+        j->n_devs[st] = n;
+    }
+    return LOOM_OK;
+}
+
+static void report_init(loom_ctx *ctx, loom_commit_report *rep)
+{
+    memset(rep, 0, sizeof *rep);
+    rep->n_devices = ctx->n_devices < LOOM_REPORT_MAX_DEVICES ? ctx->n_devices : LOOM_REPORT_MAX_DEVICES;
+    for (size_t i = 0; i < rep->n_devices; i++)
+        memcpy(rep->devices[i].id, ctx->devices[i].info.id, sizeof rep->devices[i].id);
+}
+
+/* The split path: each stage over its devices, through host memory. */
+static loom_status commit_split(commit_job *j, loom_digest *root, const loom_matrix_view *traces, size_t n_traces)
+{
+    loom_status s = LOOM_OK;
+    uint32_t *lde[LOOM_MERKLE_MAX_MATRICES] = {0};
+    loom_matrix_view views[LOOM_MERKLE_MAX_MATRICES];
+    for (size_t t = 0; t < n_traces && s == LOOM_OK; t++) {
+        size_t rows = traces[t].rows << j->log_blowup, cols = traces[t].cols;
+        lde[t] = malloc(rows * cols * sizeof(uint32_t));
+        if (!lde[t]) {
+            s = loom_fail(LOOM_ERR_NO_MEMORY, "out of memory for the %zu x %zu extension of trace %zu", rows, cols, t);
+            break;
+        }
+        j->trace = &traces[t];
+        j->lde = lde[t];
+        double t0 = loom_now();
+        s = run_stage(j, LOOM_STAGE_LDE, cols, loom_log2_exact(traces[t].rows), lde_chunk);
+        j->rep->lde_s += loom_now() - t0;
+        j->rep->lde_rows += rows;
+        views[t] = (loom_matrix_view){lde[t], rows, cols};
+    }
+    if (s == LOOM_OK) {
+        const loom_merkle_hasher hasher = {j, job_hash, job_compress};
+        loom_merkle_tree *tree = NULL;
+        s = loom_merkle_tree_build_with(&tree, j->perm, views, n_traces, &hasher);
+        if (s == LOOM_OK)
+            *root = loom_merkle_tree_root(tree);
+        loom_merkle_tree_free(tree);
+    }
+    for (size_t t = 0; t < n_traces; t++)
+        free(lde[t]);
+    return s;
+}
+
+/* The whole commit on one device that can do it alone (ops->commit). */
+static loom_status commit_whole(loom_ctx *ctx, loom_device *dev, loom_digest *root, loom_commit_report *rep,
+                                const loom_field *f, const loom_poseidon2 *perm, const loom_matrix_view *traces,
+                                size_t n_traces, unsigned log_blowup)
+{
+    size_t slot = (size_t)(dev - ctx->devices);
+    double t0 = loom_now();
+    loom_status s = dev->driver->ops->commit(dev, root, rep, slot, f, perm, traces, n_traces, log_blowup);
+    if (s == LOOM_OK && slot < rep->n_devices && rep->devices[slot].busy_s == 0)
+        rep->devices[slot].busy_s = loom_now() - t0;
+    return s;
+}
+
+/* The device that takes whole commits, if any: the first LDE device, when it can (a GPU). */
+static loom_device *whole_device(const commit_job *j)
+{
+    if (j->n_devs[LOOM_STAGE_LDE] == 0)
+        return NULL;
+    loom_device *d = j->devs[LOOM_STAGE_LDE][0];
+    if (!d->driver->ops->commit)
+        return NULL;
+    /* It must be allowed every stage, since it would run them all. */
+    for (int st = 0; st < LOOM_STAGE_COUNT; st++)
+        if (!allows(d, (loom_stage)st))
+            return NULL;
+    return d;
+}
+
+static loom_status commit_one(loom_ctx *ctx, loom_digest *root, loom_commit_report *rep,
+                              const loom_commit_params *params, const loom_field *f, const loom_poseidon2 *perm,
+                              const loom_matrix_view *traces, size_t n_traces)
+{
+    commit_job *j = calloc(1, sizeof *j);
+    if (!j)
+        return loom_fail(LOOM_ERR_NO_MEMORY, "out of memory for a commit job");
+    j->ctx = ctx, j->f = f, j->perm = perm, j->rep = rep, j->log_blowup = params->log_blowup;
+    pthread_mutex_init(&j->lock, NULL);
+    loom_status s = LOOM_OK;
+    const loom_device *only = NULL;
+    if (params->device) {
+        size_t slot = 0;
+        s = find_device(ctx, params->device, &slot);
+        only = &ctx->devices[slot];
+    } else if (ctx->settings.policy == LOOM_POLICY_SINGLE) {
+        /* one device for everything: the first GPU, else the first device */
+        only = &ctx->devices[0];
+        for (size_t i = 0; i < ctx->n_devices; i++)
+            if (ctx->devices[i].info.kind == LOOM_DEVICE_GPU) {
+                only = &ctx->devices[i];
+                break;
+            }
+    }
+    if (s == LOOM_OK)
+        s = plan_stages(j, only);
+    if (s == LOOM_OK) {
+        loom_device *whole = whole_device(j);
+        if (whole) {
+            s = commit_whole(ctx, whole, root, rep, f, perm, traces, n_traces, params->log_blowup);
+            if (s != LOOM_OK && !only && s != LOOM_ERR_INVALID_ARG && s != LOOM_ERR_NOT_CANONICAL) {
+                /* The device could not do the job alone: a failing device rests; one whose memory
+                 * budget is too small does not. Either way the devices do it stage by stage. */
+                if (s == LOOM_ERR_DEVICE || s == LOOM_ERR_INTERNAL)
+                    loom_ctx_device_failed(ctx, (size_t)(whole - ctx->devices), s);
+                report_init(ctx, rep);
+                s = plan_stages(j, NULL);
+                if (s == LOOM_OK && whole_device(j) && whole_device(j) != whole)
+                    s = commit_whole(ctx, whole_device(j), root, rep, f, perm, traces, n_traces,
+                                     params->log_blowup);
+                else if (s == LOOM_OK)
+                    s = commit_split(j, root, traces, n_traces);
+            }
+        } else {
+            s = commit_split(j, root, traces, n_traces);
+        }
+    }
+    pthread_mutex_destroy(&j->lock);
+    free(j);
+    return s;
+}
+
 loom_status loom_commit(loom_ctx *ctx, loom_digest *root, loom_commit_report *report,
                         const loom_commit_params *params, const loom_matrix_view *traces, size_t n_traces)
 {
@@ -98,79 +403,100 @@ loom_status loom_commit(loom_ctx *ctx, loom_digest *root, loom_commit_report *re
 
     loom_commit_report local;
     loom_commit_report *rep = report ? report : &local;
-    memset(rep, 0, sizeof *rep);
-    rep->n_devices = ctx->n_devices < LOOM_REPORT_MAX_DEVICES ? ctx->n_devices : LOOM_REPORT_MAX_DEVICES;
-    for (size_t i = 0; i < rep->n_devices; i++)
-        memcpy(rep->devices[i].id, ctx->devices[i].info.id, sizeof rep->devices[i].id);
-
-    /* Until the scheduler routes stages, one device runs the whole job: the one asked for, else
-     * the first GPU (it has the whole-commit op), else the first device (the CPU). */
-    size_t slot = 0;
-    if (params->device) {
-        while (slot < ctx->n_devices && strcmp(ctx->devices[slot].info.id, params->device) != 0)
-            slot++;
-        if (slot == ctx->n_devices) {
-            char ids[256] = "";
-            for (size_t i = 0; i < ctx->n_devices; i++)
-                snprintf(ids + strlen(ids), sizeof ids - strlen(ids), "%s%s", i ? ", " : "", ctx->devices[i].info.id);
-            return loom_fail(LOOM_ERR_NOT_FOUND, "device '%s' is not in this context; present: %s", params->device, ids);
-        }
-    } else {
-        for (size_t i = 0; i < ctx->n_devices; i++)
-            if (ctx->devices[i].info.kind == LOOM_DEVICE_GPU) {
-                slot = i;
-                break;
-            }
-    }
-    loom_device *dev = &ctx->devices[slot];
+    report_init(ctx, rep);
     double t_start = loom_now();
-    if (dev->driver->ops->commit) {
-        loom_status cs = dev->driver->ops->commit(dev, root, rep, slot, f, perm, traces, n_traces, params->log_blowup);
-        rep->total_s = loom_now() - t_start;
-        return cs;
-    }
-    job j = {dev, rep, slot};
-    /* A device without the LDE (an FPGA hashes only) leaves it to the first device that has it. */
-    size_t lde_slot = slot;
-    if (!dev->driver->ops->coset_lde) {
-        lde_slot = 0;
-        while (lde_slot < ctx->n_devices && !ctx->devices[lde_slot].driver->ops->coset_lde)
-            lde_slot++;
-        if (lde_slot == ctx->n_devices)
-            return loom_fail(LOOM_ERR_UNSUPPORTED, "device '%s' cannot run the coset LDE and no device in this "
-                             "context can", dev->info.id);
-    }
-    loom_device *lde_dev = &ctx->devices[lde_slot];
-    loom_status s = LOOM_OK;
-    uint32_t *lde[LOOM_MERKLE_MAX_MATRICES] = {0};
-    loom_matrix_view views[LOOM_MERKLE_MAX_MATRICES];
-    for (size_t t = 0; t < n_traces && s == LOOM_OK; t++) {
-        size_t rows = traces[t].rows << params->log_blowup, cols = traces[t].cols;
-        lde[t] = malloc(rows * cols * sizeof(uint32_t));
-        if (!lde[t]) {
-            s = loom_fail(LOOM_ERR_NO_MEMORY, "out of memory for the %zu x %zu extension of trace %zu", rows, cols, t);
-            break;
-        }
+    loom_status s = commit_one(ctx, root, rep, params, f, perm, traces, n_traces);
+    rep->total_s = loom_now() - t_start;
+    return s;
+}
+
+/* ---- many shards ---- */
+
+typedef struct {
+    loom_ctx *ctx;
+    const loom_commit_params *params;
+    const loom_field *f;
+    const loom_poseidon2 *perm;
+    const loom_matrix_view *shards;
+    loom_digest *roots;
+    loom_commit_report *reps; /* one per shard */
+} batch_job;
+
+static loom_status shard_chunk(void *arg, loom_device *dev, size_t dev_index, size_t start, size_t count)
+{
+    (void)dev_index;
+    batch_job *b = arg;
+    for (size_t i = start; i < start + count; i++) {
+        report_init(b->ctx, &b->reps[i]);
         double t0 = loom_now();
-        s = lde_dev->driver->ops->coset_lde(lde_dev, lde[t], f, traces[t].data, traces[t].rows, cols,
-                                            params->log_blowup, f->generator, 1);
-        double dt = loom_now() - t0;
-        rep->lde_s += dt;
-        rep->lde_rows += rows;
-        rep->devices[lde_slot].lde_columns += cols;
-        rep->devices[lde_slot].busy_s += dt;
-        views[t] = (loom_matrix_view){lde[t], rows, cols};
+        LOOM_TRY(commit_whole(b->ctx, dev, &b->roots[i], &b->reps[i], b->f, b->perm, &b->shards[i], 1,
+                              b->params->log_blowup));
+        b->reps[i].total_s = loom_now() - t0;
     }
-    if (s == LOOM_OK) {
-        const loom_merkle_hasher hasher = {&j, job_hash, job_compress};
-        loom_merkle_tree *tree = NULL;
-        s = loom_merkle_tree_build_with(&tree, perm, views, n_traces, &hasher);
-        if (s == LOOM_OK)
-            *root = loom_merkle_tree_root(tree);
-        loom_merkle_tree_free(tree);
+    return LOOM_OK;
+}
+
+static void report_add(loom_commit_report *sum, const loom_commit_report *r)
+{
+    sum->lde_s += r->lde_s, sum->hash_s += r->hash_s, sum->compress_s += r->compress_s;
+    sum->bytes_h2d += r->bytes_h2d, sum->lde_rows += r->lde_rows, sum->permutations += r->permutations;
+    for (size_t d = 0; d < r->n_devices && d < sum->n_devices; d++) {
+        sum->devices[d].lde_columns += r->devices[d].lde_columns;
+        sum->devices[d].rows_hashed += r->devices[d].rows_hashed;
+        sum->devices[d].compressions += r->devices[d].compressions;
+        sum->devices[d].busy_s += r->devices[d].busy_s;
     }
-    for (size_t t = 0; t < n_traces; t++)
-        free(lde[t]);
+}
+
+loom_status loom_commit_batch(loom_ctx *ctx, loom_digest *roots, loom_commit_report *report,
+                              const loom_commit_params *params, const loom_matrix_view *shards, size_t n_shards)
+{
+    if (!ctx || !roots || !params || (!shards && n_shards))
+        return loom_fail(LOOM_ERR_INVALID_ARG, "loom_commit_batch: ctx, roots, params and shards are required");
+    const loom_field *f = loom_field_get(params->field);
+    if (!f)
+        return loom_fail(LOOM_ERR_INVALID_ARG, "loom_commit_batch: unknown field id %d", (int)params->field);
+    const loom_poseidon2 *perm;
+    LOOM_TRY(loom_poseidon2_get(&perm, params->field, params->perm, 16));
+    for (size_t i = 0; i < n_shards; i++) {
+        loom_status s = check_inputs(f, params, &shards[i], 1);
+        if (s != LOOM_OK)
+            return loom_fail(s, "shard %zu: %s", i, loom_last_error());
+    }
+    loom_commit_report local;
+    loom_commit_report *rep = report ? report : &local;
+    report_init(ctx, rep);
+    double t_start = loom_now();
+
+    /* Devices that take whole shards: every usable whole-commit device allowed all stages, unless
+     * one device or one-device policy was asked for. */
+    loom_device *whole[LOOM_CTX_MAX_DEVICES];
+    size_t n_whole = 0;
+    if (!params->device && ctx->settings.policy == LOOM_POLICY_HYBRID && n_shards > 1)
+        for (size_t i = 0; i < ctx->n_devices; i++) {
+            loom_device *d = &ctx->devices[i];
+            if (d->driver->ops->commit && allows(d, LOOM_STAGE_LDE) && allows(d, LOOM_STAGE_HASH) &&
+                allows(d, LOOM_STAGE_COMPRESS) && loom_ctx_device_usable(ctx, i))
+                whole[n_whole++] = d;
+        }
+    loom_status s = LOOM_OK;
+    if (n_whole > 1) {
+        loom_commit_report *reps = calloc(n_shards, sizeof *reps);
+        if (!reps)
+            return loom_fail(LOOM_ERR_NO_MEMORY, "out of memory for %zu shard reports", n_shards);
+        batch_job b = {ctx, params, f, perm, shards, roots, reps};
+        s = loom_ctx_run_units(ctx, whole, n_whole, n_shards, 1, shard_chunk, &b);
+        for (size_t i = 0; i < n_shards && s == LOOM_OK; i++)
+            report_add(rep, &reps[i]);
+        free(reps);
+    } else {
+        for (size_t i = 0; i < n_shards && s == LOOM_OK; i++) {
+            loom_commit_report r;
+            report_init(ctx, &r);
+            s = commit_one(ctx, &roots[i], &r, params, f, perm, &shards[i], 1);
+            report_add(rep, &r);
+        }
+    }
     rep->total_s = loom_now() - t_start;
     return s;
 }

@@ -50,6 +50,17 @@ const char *loom_device_kind_name(loom_device_kind k)
     return "unknown";
 }
 
+const char *loom_stage_name(loom_stage st)
+{
+    switch (st) {
+    case LOOM_STAGE_LDE: return "lde";
+    case LOOM_STAGE_HASH: return "hash";
+    case LOOM_STAGE_COMPRESS: return "compress";
+    case LOOM_STAGE_COUNT: break;
+    }
+    return "unknown";
+}
+
 /* ---- the document tree ---- */
 
 typedef enum { NODE_SCALAR, NODE_SEQUENCE, NODE_MAPPING } node_type;
@@ -383,6 +394,86 @@ static loom_status parse_bool(const pctx *c, const ynode *n, const char *path, i
     return bad_value(c, n, path, "a boolean: true, false, yes or no");
 }
 
+/* A non-empty string of at most size - 1 bytes without NULs (file names, filters). */
+static loom_status parse_string(const pctx *c, const ynode *n, const char *path, char *buf, size_t size)
+{
+    char expected[64];
+    snprintf(expected, sizeof expected, "a non-empty string of at most %zu characters", size - 1);
+    if (n->type != NODE_SCALAR || is_null(n) || n->len == 0 || memchr(n->value, '\0', n->len))
+        return bad_value(c, n, path, expected);
+    if (n->len > size - 1) {
+        char b[64];
+        return fail_at(c, n, "%s '%s' is %zu characters long; expected %s", path, shown(n->value, n->len, b),
+                       n->len, expected);
+    }
+    memcpy(buf, n->value, n->len + 1);
+    return LOOM_OK;
+}
+
+/* A plain decimal number (integer or fraction, optional exponent) in [lo, hi]. */
+static loom_status parse_double(const pctx *c, const ynode *n, const char *path, double lo, double hi,
+                                double *out)
+{
+    if (n->type == NODE_SCALAR && n->plain && n->len > 0 && n->len < 64) {
+        char tmp[64];
+        memcpy(tmp, n->value, n->len);
+        tmp[n->len] = '\0';
+        char *end = NULL;
+        errno = 0;
+        double v = strtod(tmp, &end);
+        /* strtod also takes "nan", "inf" and hex floats: insist on digits and a dot or exponent only */
+        int plain_digits = strspn(tmp, "0123456789.eE+-") == n->len;
+        if (plain_digits && end == tmp + n->len && errno == 0 && v >= lo && v <= hi) {
+            *out = v;
+            return LOOM_OK;
+        }
+    }
+    char expected[96];
+    snprintf(expected, sizeof expected, "a number from %g to %g", lo, hi);
+    return bad_value(c, n, path, expected);
+}
+
+/* Bytes: an integer with an optional unit K, M, G or T, with or without "B" / "iB" (all binary,
+ * 1K = 1024). 0 means unset. */
+static loom_status parse_bytes(const pctx *c, const ynode *n, const char *path, unsigned long long *out)
+{
+    const char *expected = "a byte count such as 4096, 512MiB, 8GiB or 1T (K/M/G/T are powers of 1024)";
+    if (n->type != NODE_SCALAR || !n->plain || n->len == 0 || n->len > 32)
+        return bad_value(c, n, path, expected);
+    const char *s = n->value, *end = n->value + n->len;
+    unsigned long long v = 0;
+    size_t digits = 0;
+    while (s < end && *s >= '0' && *s <= '9') {
+        if (v > (1ull << 50))
+            return bad_value(c, n, path, expected);
+        v = v * 10 + (unsigned)(*s++ - '0');
+        digits++;
+    }
+    if (digits == 0 || (digits > 1 && n->value[0] == '0'))
+        return bad_value(c, n, path, expected);
+    unsigned shift = 0;
+    if (s < end) {
+        switch (*s) {
+        case 'K': case 'k': shift = 10; break;
+        case 'M': shift = 20; break;
+        case 'G': shift = 30; break;
+        case 'T': shift = 40; break;
+        default: return bad_value(c, n, path, expected);
+        }
+        s++;
+        if (s < end && *s == 'i')
+            s++;
+        if (s < end && *s == 'B')
+            s++;
+        if (s != end)
+            return bad_value(c, n, path, expected);
+    }
+    if (shift && v > (~0ull >> shift))
+        return bad_value(c, n, path, expected);
+    *out = v << shift;
+    return LOOM_OK;
+}
+
 static void join_names(const char *const *names, size_t n, char *buf, size_t size)
 {
     size_t o = 0;
@@ -601,28 +692,186 @@ static loom_status apply_dev_optional(pctx *c, const ynode *v, void *target)
     return parse_bool(c, v, path, &spec->optional);
 }
 
-/* The drivers a device entry may ask for ("" = any). */
 static const char *const backend_names[] = {"cpu", "cuda", "xrt", "fpga_sim", "opencl"};
+/* The kind each backend drives, in backend_names order. */
+static const loom_device_kind backend_kinds[] = {LOOM_DEVICE_CPU, LOOM_DEVICE_GPU, LOOM_DEVICE_FPGA,
+                                                 LOOM_DEVICE_FPGA, LOOM_DEVICE_OPENCL};
+
+#define DEV_PATH(path, key) snprintf(path, sizeof path, "devices[%zu]." key, c->dev_index)
 
 static loom_status apply_dev_backend(pctx *c, const ynode *v, void *target)
 {
     loom_device_spec *spec = target;
     char path[48];
-    snprintf(path, sizeof path, "devices[%zu].backend", c->dev_index);
+    DEV_PATH(path, "backend");
     size_t i = 0;
     LOOM_TRY(parse_enum(c, v, path, backend_names, ARRAY_LEN(backend_names), &i));
     snprintf(spec->backend, sizeof spec->backend, "%s", backend_names[i]);
     return LOOM_OK;
 }
 
+static loom_status apply_dev_index(pctx *c, const ynode *v, void *target)
+{
+    loom_device_spec *spec = target;
+    char path[48];
+    DEV_PATH(path, "index");
+    return parse_int(c, v, path, 0, 1023, &spec->index);
+}
+
+/* PCI addresses as lspci / nvidia-smi / xbutil print them: [DDDD:]BB:DD.F, hex digits. */
+static loom_status apply_dev_pci(pctx *c, const ynode *v, void *target)
+{
+    loom_device_spec *spec = target;
+    char path[48];
+    DEV_PATH(path, "pci");
+    const char *expected = "a PCI address such as 0000:1b:00.0 or 1b:00.0";
+    if (v->type != NODE_SCALAR || is_null(v) || v->len >= sizeof spec->pci)
+        return bad_value(c, v, path, expected);
+    unsigned dom = 0, bus, d, fn;
+    char tail;
+    int ok = sscanf(v->value, "%4x:%2x:%2x.%1x%c", &dom, &bus, &d, &fn, &tail) == 4;
+    if (!ok) {
+        dom = 0;
+        ok = sscanf(v->value, "%2x:%2x.%1x%c", &bus, &d, &fn, &tail) == 3;
+    }
+    if (!ok || d > 0x1f || fn > 7 || strspn(v->value, "0123456789abcdefABCDEF:.") != v->len)
+        return bad_value(c, v, path, expected);
+    /* Canonical form, lower case, so that it compares equal to what discovery reports. */
+    snprintf(spec->pci, sizeof spec->pci, "%04x:%02x:%02x.%x", dom, bus, d, fn);
+    return LOOM_OK;
+}
+
+static loom_status apply_dev_threads(pctx *c, const ynode *v, void *target)
+{
+    loom_device_spec *spec = target;
+    char path[48];
+    DEV_PATH(path, "threads");
+    int t = 0;
+    LOOM_TRY(parse_int(c, v, path, 0, 4096, &t));
+    spec->threads = (unsigned)t;
+    return LOOM_OK;
+}
+
+static loom_status apply_dev_memory_limit(pctx *c, const ynode *v, void *target)
+{
+    loom_device_spec *spec = target;
+    char path[48];
+    DEV_PATH(path, "memory_limit");
+    return parse_bytes(c, v, path, &spec->memory_limit);
+}
+
+static loom_status apply_dev_weight(pctx *c, const ynode *v, void *target)
+{
+    loom_device_spec *spec = target;
+    char path[48];
+    DEV_PATH(path, "weight");
+    LOOM_TRY(parse_double(c, v, path, 0.0, 1000.0, &spec->weight));
+    if (spec->weight <= 0.0)
+        return bad_value(c, v, path, "a number above 0 and at most 1000 (leave the device out instead of 0)");
+    return LOOM_OK;
+}
+
+static const char *const stage_names[] = {"lde", "hash", "compress"}; /* loom_stage order */
+
+/* A list of words from `names` (or one word), as a bit mask; duplicates are an error. */
+static loom_status parse_word_list(const pctx *c, const ynode *v, const char *path, const char *const *names,
+                                   size_t n_names, size_t max, unsigned *mask, size_t *order, size_t *n_order)
+{
+    char list[128], expected[200];
+    join_names(names, n_names, list, sizeof list);
+    snprintf(expected, sizeof expected, "a list of: %s", list);
+    *mask = 0;
+    *n_order = 0;
+    if (v->type == NODE_SCALAR && !is_null(v)) { /* one word without brackets */
+        size_t i = 0;
+        LOOM_TRY(parse_enum(c, v, path, names, n_names, &i));
+        *mask = 1u << i;
+        order[(*n_order)++] = i;
+        return LOOM_OK;
+    }
+    if (v->type != NODE_SEQUENCE || v->n_children == 0)
+        return bad_value(c, v, path, expected);
+    for (const ynode *e = child(c, v->first_child); e; e = child(c, e->next)) {
+        size_t i = 0;
+        LOOM_TRY(parse_enum(c, e, path, names, n_names, &i));
+        if (*mask & (1u << i))
+            return fail_at(c, e, "%s lists '%s' twice; expected each at most once", path, names[i]);
+        if (*n_order == max)
+            return fail_at(c, e, "%s has more than %zu entries", path, max);
+        *mask |= 1u << i;
+        order[(*n_order)++] = i;
+    }
+    return LOOM_OK;
+}
+
+static loom_status apply_dev_stages(pctx *c, const ynode *v, void *target)
+{
+    loom_device_spec *spec = target;
+    char path[48];
+    DEV_PATH(path, "stages");
+    size_t order[LOOM_STAGE_COUNT], n = 0;
+    return parse_word_list(c, v, path, stage_names, ARRAY_LEN(stage_names), LOOM_STAGE_COUNT, &spec->stages,
+                           order, &n);
+}
+
+#define DEV_STRING_RULE(field)                                                                  \
+    static loom_status apply_dev_##field(pctx *c, const ynode *v, void *target)                 \
+    {                                                                                           \
+        loom_device_spec *spec = target;                                                        \
+        char path[48];                                                                          \
+        DEV_PATH(path, #field);                                                                 \
+        return parse_string(c, v, path, spec->field, sizeof spec->field);                       \
+    }
+DEV_STRING_RULE(xclbin)
+DEV_STRING_RULE(platform)
+DEV_STRING_RULE(match)
+DEV_STRING_RULE(binary)
+
 enum { DEV_RULE_ID, DEV_RULE_KIND }; /* rows of device_rules that are required */
 
 static const key_rule device_rules[] = {
     [DEV_RULE_ID] = {"id", apply_dev_id},
     [DEV_RULE_KIND] = {"kind", apply_dev_kind},
-    {"optional", apply_dev_optional},
     {"backend", apply_dev_backend},
+    {"index", apply_dev_index},
+    {"pci", apply_dev_pci},
+    {"optional", apply_dev_optional},
+    {"threads", apply_dev_threads},
+    {"memory_limit", apply_dev_memory_limit},
+    {"weight", apply_dev_weight},
+    {"stages", apply_dev_stages},
+    {"xclbin", apply_dev_xclbin},
+    {"platform", apply_dev_platform},
+    {"match", apply_dev_match},
+    {"binary", apply_dev_binary},
 };
+
+/* Keys that only make sense for some kinds or backends: an error elsewhere, so that a typo'd
+ * kind does not silently drop settings. */
+static loom_status check_device_entry(pctx *c, const ynode *entry, const loom_device_spec *spec)
+{
+    const char *kn = loom_device_kind_name(spec->kind);
+    if (spec->backend[0]) {
+        size_t b = 0;
+        while (b < ARRAY_LEN(backend_names) && strcmp(backend_names[b], spec->backend) != 0)
+            b++;
+        if (backend_kinds[b] != spec->kind)
+            return fail_at(c, entry, "device '%s': backend '%s' drives %s devices, but the entry says kind: %s",
+                           spec->id, spec->backend, loom_device_kind_name(backend_kinds[b]), kn);
+    }
+    if (spec->threads && spec->kind != LOOM_DEVICE_CPU)
+        return fail_at(c, entry, "device '%s': 'threads' applies to kind: cpu only (this is a %s)", spec->id, kn);
+    if (spec->xclbin[0] && !(spec->kind == LOOM_DEVICE_FPGA && strcmp(spec->backend, "fpga_sim") != 0))
+        return fail_at(c, entry, "device '%s': 'xclbin' applies to FPGA cards (kind: fpga, backend: xrt) only",
+                       spec->id);
+    if ((spec->platform[0] || spec->binary[0]) && spec->kind != LOOM_DEVICE_OPENCL)
+        return fail_at(c, entry, "device '%s': '%s' applies to kind: opencl only (this is a %s)", spec->id,
+                       spec->platform[0] ? "platform" : "binary", kn);
+    if (spec->index >= 0 && spec->pci[0])
+        return fail_at(c, entry, "device '%s' has both 'index' and 'pci'; expected one way to pick the device",
+                       spec->id);
+    return LOOM_OK;
+}
 
 static loom_status apply_devices(pctx *c, const ynode *v, void *target)
 {
@@ -648,6 +897,7 @@ static loom_status apply_devices(pctx *c, const ynode *v, void *target)
             return fail_at(c, e, "devices[%zu] is %s; expected a mapping with 'id' and 'kind'", i, type_desc(e));
         loom_device_spec *spec = &cfg->devices[i];
         memset(spec, 0, sizeof *spec);
+        spec->index = -1;
         spec->line = e->line;
         c->dev_index = i;
         const ynode *seen[ARRAY_LEN(device_rules)];
@@ -656,8 +906,142 @@ static loom_status apply_devices(pctx *c, const ynode *v, void *target)
             if (!seen[r])
                 return fail_at(c, e, "device entry is missing '%s'; expected both 'id' and 'kind'",
                                device_rules[r].name);
+        LOOM_TRY(check_device_entry(c, e, spec));
         cfg->n_devices = i + 1;
     }
+    return LOOM_OK;
+}
+
+/* ---- scheduler ---- */
+
+static const char *const policy_names[] = {"hybrid", "single"};              /* loom_sched_policy order */
+static const char *const partition_names[] = {"dynamic", "equal", "proportional"}; /* loom_partition_kind */
+
+static loom_status apply_sched_policy(pctx *c, const ynode *v, void *target)
+{
+    loom_sched_config *sc = target;
+    size_t i = 0;
+    LOOM_TRY(parse_enum(c, v, "scheduler.policy", policy_names, ARRAY_LEN(policy_names), &i));
+    sc->policy = (int)i;
+    return LOOM_OK;
+}
+
+static loom_status apply_sched_partition(pctx *c, const ynode *v, void *target)
+{
+    loom_sched_config *sc = target;
+    size_t i = 0;
+    LOOM_TRY(parse_enum(c, v, "scheduler.partition", partition_names, ARRAY_LEN(partition_names), &i));
+    sc->partition = (int)i;
+    return LOOM_OK;
+}
+
+static loom_status apply_sched_chunk_rows(pctx *c, const ynode *v, void *target)
+{
+    loom_sched_config *sc = target;
+    int r = 0;
+    LOOM_TRY(parse_int(c, v, "scheduler.chunk_rows", 0, 1 << 30, &r));
+    sc->chunk_rows = r;
+    return LOOM_OK;
+}
+
+static loom_status apply_sched_threshold(pctx *c, const ynode *v, void *target)
+{
+    loom_sched_config *sc = target;
+    return parse_double(c, v, "scheduler.rebalance_threshold", 0.0, 1.0, &sc->rebalance_threshold);
+}
+
+static loom_status apply_sched_hysteresis(pctx *c, const ynode *v, void *target)
+{
+    loom_sched_config *sc = target;
+    return parse_double(c, v, "scheduler.hysteresis", 0.0, 1.0, &sc->hysteresis);
+}
+
+static loom_status apply_sched_deadline(pctx *c, const ynode *v, void *target)
+{
+    loom_sched_config *sc = target;
+    return parse_int(c, v, "scheduler.deadline_ms", 0, 86400000, &sc->deadline_ms);
+}
+
+static loom_status apply_sched_retries(pctx *c, const ynode *v, void *target)
+{
+    loom_sched_config *sc = target;
+    return parse_int(c, v, "scheduler.retries", 0, 100, &sc->retries);
+}
+
+static loom_status apply_sched_backoff(pctx *c, const ynode *v, void *target)
+{
+    loom_sched_config *sc = target;
+    return parse_int(c, v, "scheduler.backoff_ms", 0, 3600000, &sc->backoff_ms);
+}
+
+static loom_status apply_sched_max_gpus(pctx *c, const ynode *v, void *target)
+{
+    loom_sched_config *sc = target;
+    return parse_int(c, v, "scheduler.max_gpus", 0, LOOM_CONFIG_MAX_DEVICES, &sc->max_gpus);
+}
+
+static loom_status apply_sched_model(pctx *c, const ynode *v, void *target)
+{
+    loom_sched_config *sc = target;
+    return parse_string(c, v, "scheduler.model", sc->model, sizeof sc->model);
+}
+
+static loom_status apply_route_stage(pctx *c, const ynode *v, loom_sched_config *sc, loom_stage st)
+{
+    char path[48];
+    snprintf(path, sizeof path, "scheduler.route.%s", loom_stage_name(st));
+    size_t order[LOOM_ROUTE_MAX], n = 0;
+    unsigned mask = 0;
+    LOOM_TRY(parse_word_list(c, v, path, kind_names, ARRAY_LEN(kind_names), LOOM_ROUTE_MAX, &mask, order, &n));
+    for (size_t i = 0; i < n; i++)
+        sc->route[st][i] = (loom_device_kind)order[i];
+    sc->n_route[st] = n;
+    return LOOM_OK;
+}
+
+static loom_status apply_route_lde(pctx *c, const ynode *v, void *t) { return apply_route_stage(c, v, t, LOOM_STAGE_LDE); }
+static loom_status apply_route_hash(pctx *c, const ynode *v, void *t) { return apply_route_stage(c, v, t, LOOM_STAGE_HASH); }
+static loom_status apply_route_compress(pctx *c, const ynode *v, void *t)
+{
+    return apply_route_stage(c, v, t, LOOM_STAGE_COMPRESS);
+}
+
+static const key_rule route_rules[] = {
+    {"lde", apply_route_lde},
+    {"hash", apply_route_hash},
+    {"compress", apply_route_compress},
+};
+
+static loom_status apply_sched_route(pctx *c, const ynode *v, void *target)
+{
+    loom_sched_config *sc = target;
+    sc->route_line = v->line;
+    return walk_section(c, v, "scheduler.route", "in 'scheduler.route'", route_rules, ARRAY_LEN(route_rules), sc);
+}
+
+static const key_rule sched_rules[] = {
+    {"policy", apply_sched_policy},
+    {"partition", apply_sched_partition},
+    {"chunk_rows", apply_sched_chunk_rows},
+    {"rebalance_threshold", apply_sched_threshold},
+    {"hysteresis", apply_sched_hysteresis},
+    {"deadline_ms", apply_sched_deadline},
+    {"retries", apply_sched_retries},
+    {"backoff_ms", apply_sched_backoff},
+    {"model", apply_sched_model},
+    {"max_gpus", apply_sched_max_gpus},
+    {"route", apply_sched_route},
+};
+
+static loom_status apply_sched(pctx *c, const ynode *v, void *target)
+{
+    loom_config *cfg = target;
+    LOOM_TRY(walk_section(c, v, "scheduler", "in 'scheduler'", sched_rules, ARRAY_LEN(sched_rules), &cfg->sched));
+    const loom_sched_config *sc = &cfg->sched;
+    if (sc->rebalance_threshold >= 0 && sc->hysteresis > sc->rebalance_threshold)
+        return fail_at(c, v, "scheduler.hysteresis %g is above rebalance_threshold %g; expected hysteresis <= "
+                       "threshold (moving stops at threshold - hysteresis)", sc->hysteresis,
+                       sc->rebalance_threshold);
     return LOOM_OK;
 }
 
@@ -680,6 +1064,7 @@ static const key_rule root_rules[] = {
     {"version", apply_version},
     {"job", apply_job},
     {"cpu", apply_cpu},
+    {"scheduler", apply_sched},
     {"devices", apply_devices},
 };
 
@@ -729,6 +1114,10 @@ loom_status loom_config_parse(loom_config **out, const char *text, size_t len, c
     c.cfg->log_blowup = -1;
     c.cfg->cpu_threads = -1;
     c.cfg->devices_auto = 1;
+    loom_sched_config *sc = &c.cfg->sched;
+    sc->policy = sc->partition = sc->deadline_ms = sc->retries = sc->backoff_ms = sc->max_gpus = -1;
+    sc->chunk_rows = -1;
+    sc->rebalance_threshold = sc->hysteresis = -1.0;
 
     size_t root1 = 0;
     loom_status st = build_tree(&c, text ? text : "", len, &root1);

@@ -30,7 +30,8 @@ typedef struct {
     uint64_t l2_bytes;             /* GPU: L2 cache */
     unsigned peer_mask;            /* GPU: bit j set = direct (NVLink / PCIe P2P) access to gpu<j> */
     int ordinal;                   /* index within its backend (CUDA device number, ...) */
-    int opt_in;                    /* 1: used only when a config lists it; `devices: auto` skips it */
+    int opt_in;                    /* 1: used only when a config lists it (simulated cards, OpenCL
+                                      CPU devices); `devices: auto` skips it */
 } loom_device_info;
 
 /*

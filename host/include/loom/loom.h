@@ -58,7 +58,7 @@ typedef struct {
     loom_field_id field;       /* LOOM_FIELD_BABYBEAR or LOOM_FIELD_KOALABEAR */
     loom_perm_family perm;     /* LOOM_PERM_PLONKY3 or LOOM_PERM_SP1 (width 16) */
     unsigned log_blowup;       /* LDE blowup 2^log_blowup, 0..8 */
-    const char *device;        /* run on this device id ("gpu0"); NULL: the first GPU, else the CPU */
+    const char *device;        /* run every stage on this device id ("gpu0"); NULL: the scheduler routes */
 } loom_commit_params;
 
 #define LOOM_REPORT_MAX_DEVICES 64
@@ -93,6 +93,43 @@ typedef struct {
 LOOM_MUST_USE loom_status loom_commit(loom_ctx *ctx, loom_digest *root, loom_commit_report *report,
                                       const loom_commit_params *params, const loom_matrix_view *traces,
                                       size_t n_traces);
+
+/*
+ * Commits n_shards independent single-matrix traces, roots[i] for shards[i], each exactly as
+ * loom_commit would. Devices that can run a whole commit alone (GPUs) pull shards from a queue,
+ * so several are in flight at once; otherwise the shards run one after another, each spread over
+ * the devices. `report` (may be NULL) sums the per-device work of all shards; its stage times
+ * are device-seconds summed over shards, and total_s is the wall time of the batch.
+ */
+LOOM_MUST_USE loom_status loom_commit_batch(loom_ctx *ctx, loom_digest *roots, loom_commit_report *report,
+                                            const loom_commit_params *params, const loom_matrix_view *shards,
+                                            size_t n_shards);
+
+/* The scheduler's view of a device. */
+typedef struct {
+    double prior_score;                   /* 0..100 from the device's properties */
+    double rate[LOOM_STAGE_COUNT];        /* measured units/s at the log size asked (0: no data);
+                                             lde: columns, hash: rows, compress: pairs */
+    double score[LOOM_STAGE_COUNT];       /* what the scheduler ranks by: measured when every device
+                                             has data for the stage, else the prior; x weight */
+    double utilisation;                   /* 0..1 over the last 10 s */
+    unsigned long long tasks;             /* chunks run */
+    unsigned failures;                    /* consecutive failures (0: healthy) */
+    int usable;                           /* 0 while resting after a failure */
+} loom_device_status;
+
+LOOM_MUST_USE loom_status loom_ctx_device_status(loom_ctx *ctx, size_t i, unsigned log_size,
+                                                 loom_device_status *out);
+
+/*
+ * Measures every device of the context on every stage it can run (LDE of 2^log_rows x cols,
+ * hashing 2^(log_rows + 1) rows, compressing 2^log_rows pairs), each `repeats` times, and feeds
+ * the context's performance model. loom_ctx_save_model writes the model (YAML) for
+ * `scheduler: {model: FILE}`.
+ */
+LOOM_MUST_USE loom_status loom_calibrate(loom_ctx *ctx, loom_field_id field, unsigned log_rows, unsigned cols,
+                                         unsigned repeats);
+LOOM_MUST_USE loom_status loom_ctx_save_model(loom_ctx *ctx, const char *path);
 
 #ifdef __cplusplus
 }

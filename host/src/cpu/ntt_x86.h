@@ -1,6 +1,4 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Used by the AVX2 build only for now: at 16 lanes (AVX-512) test_cpu_parallel failed on a Xeon
- * and the cause is not found yet, so ntt_avx512.c keeps the compiler-vectorised loops. */
 /*
  * The NTT row butterflies with explicit x86 intrinsics, written for any lane count;
  * ntt_template.h includes it (through NTT_ROWS_KERNELS) in place of its plain C bfly2, bfly4 and

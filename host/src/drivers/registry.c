@@ -7,6 +7,12 @@ const loom_driver *const loom_drivers[] = {
 #ifdef LOOM_HAVE_CUDA_DRIVER
     &loom_driver_cuda,
 #endif
+#ifdef LOOM_HAVE_XRT_DRIVER
+    &loom_driver_xrt,
+#endif
+#ifdef LOOM_HAVE_OPENCL_DRIVER
+    &loom_driver_opencl,
+#endif
 #ifdef LOOM_HAVE_FPGA_SIM_DRIVER
     &loom_driver_fpga_sim,
 #endif

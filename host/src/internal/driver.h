@@ -51,6 +51,8 @@ typedef struct loom_driver {
 /* An opened device. */
 struct loom_device {
     loom_device_info info;
+    loom_device_spec spec;   /* the config entry that picked it (devices: auto: id and kind only,
+                                index -1, line 0); drivers read their settings here in open() */
     const loom_driver *driver;
     void *impl;
 };
@@ -64,6 +66,12 @@ LOOM_HIDDEN extern const loom_driver loom_driver_cuda;
 #endif
 #ifdef LOOM_HAVE_FPGA_SIM_DRIVER
 LOOM_HIDDEN extern const loom_driver loom_driver_fpga_sim;
+#endif
+#ifdef LOOM_HAVE_XRT_DRIVER
+LOOM_HIDDEN extern const loom_driver loom_driver_xrt;
+#endif
+#ifdef LOOM_HAVE_OPENCL_DRIVER
+LOOM_HIDDEN extern const loom_driver loom_driver_opencl;
 #endif
 
 #endif

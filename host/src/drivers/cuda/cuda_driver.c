@@ -82,7 +82,8 @@ static loom_status cuda_open(loom_device *dev)
     char err[512] = "";
     if (!impl)
         return loom_fail(LOOM_ERR_NO_MEMORY, "out of memory opening %s", dev->info.id);
-    int rc = loom_cuda_open(&impl->dev, dev->info.ordinal, 0, err, sizeof err);
+    /* The YAML's memory_limit (0: 90% of the free memory) bounds every allocation of the device. */
+    int rc = loom_cuda_open(&impl->dev, dev->info.ordinal, (size_t)dev->spec.memory_limit, err, sizeof err);
     for (size_t i = 0; rc == LOOM_CUDA_OK && i < loom_poseidon2_count(); i++) {
         loom_cuda_perm cp;
         if (cperm(&cp, loom_poseidon2_at(i)) == LOOM_OK)
