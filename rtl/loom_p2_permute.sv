@@ -93,8 +93,9 @@ module loom_p2_permute #(
 
   // Internal rounds.
   for (genvar r = 0; r < RoundsP; r++) begin : g_int
-    localparam logic [RcW-1:0] Next = (r + 1 < RoundsP) ? word0(loom_p2_consts_pkg::RcInternal[((r + 1) % RoundsP)*32 +: 32])
-                                                         : loom_p2_consts_pkg::RcExtFinal[0 +: RcW];
+    localparam logic [RcW-1:0] Next =
+        (r + 1 < RoundsP) ? word0(loom_p2_consts_pkg::RcInternal[((r + 1) % RoundsP)*32 +: 32])
+                          : loom_p2_consts_pkg::RcExtFinal[0 +: RcW];
     loom_p2_int_round #(.NextRc(Next)) u_round (
       .clk_i (clk_i),
       .x_i   (chain[(HalfF + r)*SW +: SW]),

@@ -77,14 +77,16 @@ LOOM_FPGA_SIM_API void loom_fpga_sim_info_get(loom_fpga_sim_info *out);
 
 /* Creates a model, in reset for a few clocks and then idle. `opts` may be NULL. On failure
  * *out is NULL and `err` (if not NULL) holds the reason. */
-LOOM_FPGA_SIM_API int loom_fpga_sim_create(loom_fpga_sim **out, const loom_fpga_sim_opts *opts, char *err, size_t err_len);
+LOOM_FPGA_SIM_API int loom_fpga_sim_create(loom_fpga_sim **out, const loom_fpga_sim_opts *opts, char *err,
+                                           size_t err_len);
 LOOM_FPGA_SIM_API void loom_fpga_sim_destroy(loom_fpga_sim *sim);
 
 /* The message of the last failed call on `sim`. */
 LOOM_FPGA_SIM_API const char *loom_fpga_sim_error(const loom_fpga_sim *sim);
 
 /* Changes the stall chances (see loom_fpga_sim_opts) and reseeds them. */
-LOOM_FPGA_SIM_API int loom_fpga_sim_set_stalls(loom_fpga_sim *sim, double rd_stall, double wr_stall, double req_stall, uint64_t seed);
+LOOM_FPGA_SIM_API int loom_fpga_sim_set_stalls(loom_fpga_sim *sim, double rd_stall, double wr_stall,
+                                               double req_stall, uint64_t seed);
 
 LOOM_FPGA_SIM_API uint64_t loom_fpga_sim_mem_size(const loom_fpga_sim *sim);
 /* Host access to device memory (no clocks pass): bytes at [addr, addr + n). */
@@ -103,7 +105,8 @@ LOOM_FPGA_SIM_API int loom_fpga_sim_step(loom_fpga_sim *sim, uint64_t cycles);
  * call, at most `max_cycles` clocks. Sets *done to 1 if it finished, 0 if the limit came first;
  * *used (may be NULL) to the clocks run. ap_done stays set in CTRL until it is read.
  */
-LOOM_FPGA_SIM_API int loom_fpga_sim_run_until_done(loom_fpga_sim *sim, uint64_t max_cycles, int *done, uint64_t *used);
+LOOM_FPGA_SIM_API int loom_fpga_sim_run_until_done(loom_fpga_sim *sim, uint64_t max_cycles, int *done,
+                                                   uint64_t *used);
 
 /* The level of the kernel's interrupt line (GIE, IER and ISR decide it). */
 LOOM_FPGA_SIM_API int loom_fpga_sim_interrupt(const loom_fpga_sim *sim);
