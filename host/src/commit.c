@@ -320,6 +320,18 @@ static loom_status commit_whole(loom_ctx *ctx, loom_device *dev, loom_digest *ro
     return s;
 }
 
+/* commit_whole with the device held, for calls outside the executor (which holds it itself). */
+static loom_status commit_whole_held(loom_ctx *ctx, loom_device *dev, loom_digest *root, loom_commit_report *rep,
+                                     const loom_field *f, const loom_poseidon2 *perm,
+                                     const loom_matrix_view *traces, size_t n_traces, unsigned log_blowup)
+{
+    size_t slot = (size_t)(dev - ctx->devices);
+    loom_ctx_device_lock(ctx, slot);
+    loom_status s = commit_whole(ctx, dev, root, rep, f, perm, traces, n_traces, log_blowup);
+    loom_ctx_device_unlock(ctx, slot);
+    return s;
+}
+
 /* The device that takes whole commits, if any: the first LDE device, when it can (a GPU). */
 static loom_device *whole_device(const commit_job *j)
 {
@@ -364,7 +376,7 @@ static loom_status commit_one(loom_ctx *ctx, loom_digest *root, loom_commit_repo
     if (s == LOOM_OK) {
         loom_device *whole = whole_device(j);
         if (whole) {
-            s = commit_whole(ctx, whole, root, rep, f, perm, traces, n_traces, params->log_blowup);
+            s = commit_whole_held(ctx, whole, root, rep, f, perm, traces, n_traces, params->log_blowup);
             if (s != LOOM_OK && !only && s != LOOM_ERR_INVALID_ARG && s != LOOM_ERR_NOT_CANONICAL) {
                 /* The device could not do the job alone: a failing device rests; one whose memory
                  * budget is too small does not. Either way the devices do it stage by stage. */
@@ -373,8 +385,8 @@ static loom_status commit_one(loom_ctx *ctx, loom_digest *root, loom_commit_repo
                 report_init(ctx, rep);
                 s = plan_stages(j, NULL);
                 if (s == LOOM_OK && whole_device(j) && whole_device(j) != whole)
-                    s = commit_whole(ctx, whole_device(j), root, rep, f, perm, traces, n_traces,
-                                     params->log_blowup);
+                    s = commit_whole_held(ctx, whole_device(j), root, rep, f, perm, traces, n_traces,
+                                          params->log_blowup);
                 else if (s == LOOM_OK)
                     s = commit_split(j, root, traces, n_traces);
             }
@@ -448,6 +460,73 @@ static void report_add(loom_commit_report *sum, const loom_commit_report *r)
     }
 }
 
+/*
+ * Shards in flight at once, each spread over the devices stage by stage: while the hashing
+ * devices work on shard k, the LDE devices can start shard k + 1. Each device still runs one
+ * chunk at a time (the executor holds it), so the shards only fill each other's idle time.
+ */
+#define PIPELINE_DEPTH 2
+
+typedef struct {
+    loom_ctx *ctx;
+    const loom_commit_params *params;
+    const loom_field *f;
+    const loom_poseidon2 *perm;
+    const loom_matrix_view *shards;
+    loom_digest *roots;
+    loom_commit_report *reps;
+    size_t n_shards, next;
+    pthread_mutex_t lock;
+    loom_status err;
+    char msg[1024];
+} pipe_job;
+
+static void *pipe_worker(void *arg)
+{
+    pipe_job *p = arg;
+    for (;;) {
+        pthread_mutex_lock(&p->lock);
+        size_t i = p->err == LOOM_OK ? p->next++ : p->n_shards;
+        pthread_mutex_unlock(&p->lock);
+        if (i >= p->n_shards)
+            return NULL;
+        report_init(p->ctx, &p->reps[i]);
+        loom_status s = commit_one(p->ctx, &p->roots[i], &p->reps[i], p->params, p->f, p->perm, &p->shards[i], 1);
+        if (s != LOOM_OK) {
+            pthread_mutex_lock(&p->lock);
+            if (p->err == LOOM_OK) {
+                p->err = s;
+                snprintf(p->msg, sizeof p->msg, "shard %zu: %s", i, loom_last_error());
+            }
+            pthread_mutex_unlock(&p->lock);
+        }
+    }
+}
+
+static loom_status pipeline(loom_ctx *ctx, loom_digest *roots, loom_commit_report *rep, const loom_commit_params *params,
+                            const loom_field *f, const loom_poseidon2 *perm, const loom_matrix_view *shards,
+                            size_t n_shards)
+{
+    pipe_job p = {ctx, params, f, perm, shards, roots, calloc(n_shards, sizeof(loom_commit_report)), n_shards, 0,
+                  PTHREAD_MUTEX_INITIALIZER, LOOM_OK, ""};
+    if (!p.reps)
+        return loom_fail(LOOM_ERR_NO_MEMORY, "out of memory for %zu shard reports", n_shards);
+    pthread_t th[PIPELINE_DEPTH];
+    size_t started = 0;
+    for (size_t t = 0; t < PIPELINE_DEPTH && t < n_shards; t++)
+        if (pthread_create(&th[t], NULL, pipe_worker, &p) == 0)
+            started++;
+    if (started == 0)
+        pipe_worker(&p); /* no thread to be had: one shard after another on this one */
+    for (size_t t = 0; t < started; t++)
+        pthread_join(th[t], NULL);
+    for (size_t i = 0; i < n_shards && p.err == LOOM_OK; i++)
+        report_add(rep, &p.reps[i]);
+    free(p.reps);
+    pthread_mutex_destroy(&p.lock);
+    return p.err == LOOM_OK ? LOOM_OK : loom_fail(p.err, "%s", p.msg);
+}
+
 loom_status loom_commit_batch(loom_ctx *ctx, loom_digest *roots, loom_commit_report *report,
                               const loom_commit_params *params, const loom_matrix_view *shards, size_t n_shards)
 {
@@ -489,6 +568,9 @@ loom_status loom_commit_batch(loom_ctx *ctx, loom_digest *roots, loom_commit_rep
         for (size_t i = 0; i < n_shards && s == LOOM_OK; i++)
             report_add(rep, &reps[i]);
         free(reps);
+    } else if (!params->device && ctx->settings.policy == LOOM_POLICY_HYBRID && n_shards > 1 &&
+               ctx->n_devices > 1) {
+        s = pipeline(ctx, roots, rep, params, f, perm, shards, n_shards);
     } else {
         for (size_t i = 0; i < n_shards && s == LOOM_OK; i++) {
             loom_commit_report r;

@@ -199,6 +199,8 @@ typedef struct {
     double running_since[8]; /* starts of running tasks (a device runs one at a time per run) */
     /* injection */
     unsigned long long chunks_started;
+    /* held while the device runs a chunk: jobs in flight at once (shards) share devices */
+    pthread_mutex_t run_lock;
 } dev_state;
 
 struct loom_sched {
@@ -223,6 +225,8 @@ loom_status loom_sched_create(loom_sched **out, loom_device *devs, size_t n, loo
     s->devs = devs;
     s->n = n;
     pthread_mutex_init(&s->lock, NULL);
+    for (size_t i = 0; i < n; i++)
+        pthread_mutex_init(&s->st[i].run_lock, NULL);
     s->model = model;
     loom_status st = LOOM_OK;
     if (!s->model)
@@ -255,12 +259,17 @@ void loom_sched_free(loom_sched *s)
     if (!s)
         return;
     pthread_mutex_destroy(&s->lock);
+    for (size_t i = 0; i < s->n; i++)
+        pthread_mutex_destroy(&s->st[i].run_lock);
     loom_model_free(s->model);
     free(s->st);
     free(s);
 }
 
 loom_model *loom_sched_model(loom_sched *s) { return s->model; }
+
+void loom_sched_device_lock(loom_sched *s, size_t slot) { pthread_mutex_lock(&s->st[slot].run_lock); }
+void loom_sched_device_unlock(loom_sched *s, size_t slot) { pthread_mutex_unlock(&s->st[slot].run_lock); }
 
 int loom_sched_usable(loom_sched *s, size_t slot)
 {
@@ -620,7 +629,11 @@ static void *worker(void *p)
         int injected = inject_locked(x, i, &slow);
         pthread_mutex_unlock(&x->lock);
 
+        loom_sched_device_lock(x->s, slot);
         double t0 = loom_now();
+        pthread_mutex_lock(&x->lock);
+        ch->started = t0; /* the deadline counts from when the device is ours, not from the wait */
+        pthread_mutex_unlock(&x->lock);
         task_begin(x->s, slot, t0);
         loom_status st;
         char why[256] = "";
@@ -640,6 +653,7 @@ static void *worker(void *p)
             snprintf(why, sizeof why, "%s", loom_last_error());
         double t1 = loom_now();
         task_end(x->s, slot, t0, t1);
+        loom_sched_device_unlock(x->s, slot);
 
         pthread_mutex_lock(&x->lock);
         ch->running--;

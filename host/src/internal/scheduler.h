@@ -92,6 +92,11 @@ LOOM_HIDDEN loom_status loom_sched_create(loom_sched **out, loom_device *devs, s
 LOOM_HIDDEN void loom_sched_free(loom_sched *s);
 LOOM_HIDDEN loom_model *loom_sched_model(loom_sched *s);
 
+/* A device runs one chunk at a time, whichever job (shard) it belongs to: the executor holds this
+ * lock around each chunk, and whole-job calls take it too. */
+LOOM_HIDDEN void loom_sched_device_lock(loom_sched *s, size_t slot);
+LOOM_HIDDEN void loom_sched_device_unlock(loom_sched *s, size_t slot);
+
 /* Health: usable unless resting after a failure; each failure doubles the rest (capped at 64x). */
 LOOM_HIDDEN int loom_sched_usable(loom_sched *s, size_t slot);
 LOOM_HIDDEN void loom_sched_failed(loom_sched *s, size_t slot, double backoff_s);
