@@ -387,8 +387,9 @@ static void test_exec_faults(void **state)
 {
     (void)state;
     loom_exec_device rep[FAKE_DEVS];
-    /* each device fails one chunk in turn: the run completes, the failure is counted */
-    static const char *once[] = {"fast:1", "mid:2", "slow:1", "fast:1,slow:2"};
+    /* each device fails one chunk in turn: the run completes, the failure is counted; when all
+     * three fail the same chunk once, they try it again after their back-off */
+    static const char *once[] = {"fast:1", "mid:2", "slow:1", "fast:1,slow:2", "fast:1,mid:1,slow:1"};
     for (int strat = 0; strat < 3; strat++)
         for (size_t i = 0; i < sizeof once / sizeof once[0]; i++) {
             /* chunks of a few ms, so that every device starts one before the queue runs dry */

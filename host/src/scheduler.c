@@ -421,6 +421,7 @@ typedef struct {
     int in_retry;                   /* in the retry list */
     size_t dev;                     /* the device of the newest attempt */
     unsigned long long tried;       /* bit i: devs[i] ran it and failed or was late */
+    unsigned long long ever;        /* the same, never cleared (for the message) */
 } chunk_state;
 
 typedef struct {
@@ -549,7 +550,7 @@ static void fail_run_locked(exec_run *x, size_t c, loom_status st, const char *w
     x->err = st;
     char tried[256] = "";
     for (size_t i = 0; i < x->n && i < 64; i++)
-        if (x->chunks[c].tried & (1ull << i))
+        if (x->chunks[c].ever & (1ull << i))
             snprintf(tried + strlen(tried), sizeof tried - strlen(tried), "%s%s", tried[0] ? ", " : "",
                      x->devs[i]->info.id);
     snprintf(x->err_msg, sizeof x->err_msg, "chunk %zu (units %zu..%zu) failed on %s after %u attempts: %s", c,
@@ -679,14 +680,19 @@ static void *worker(void *p)
             }
         } else if (!ch->done) {
             ch->tried |= 1ull << (i & 63);
+            ch->ever |= 1ull << (i & 63);
             failed_locked(x->s, slot, plan->backoff_s);
             spill_queue_locked(x, i);
-            if (ch->attempts > plan->retries)
+            if (ch->attempts > plan->retries) {
                 fail_run_locked(x, c, st, why);
-            else if (!someone_left_locked(x, c))
-                fail_run_locked(x, c, st, why);
-            else if (!ch->dup || ch->running == 0)
-                push_retry_locked(x, c);
+            } else {
+                /* Every device has failed it: the fault may have been passing, so the devices
+                 * try again after their back-off, until the retries run out. */
+                if (!someone_left_locked(x, c))
+                    ch->tried = 0;
+                if (!ch->dup || ch->running == 0)
+                    push_retry_locked(x, c);
+            }
         }
         pthread_cond_broadcast(&x->cond);
     }
@@ -716,6 +722,7 @@ static void watch(exec_run *x)
             /* the device running it is late: rest it, and let another device run the chunk too */
             ch->dup = 1;
             ch->tried |= 1ull << (ch->dev & 63);
+            ch->ever |= 1ull << (ch->dev & 63);
             failed_locked(x->s, x->slots[ch->dev], x->plan->backoff_s);
             spill_queue_locked(x, ch->dev);
             if (someone_left_locked(x, c))

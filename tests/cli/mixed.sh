@@ -39,6 +39,10 @@ done
 want=$("$loom" commit --config "$ref_cfg" --log-rows 8 --cols 5 --shards 3 --json | grep -o '"roots": .*\]\]')
 got=$("$loom" commit --config "$cfg" --log-rows 8 --cols 5 --shards 3 --json | grep -o '"roots": .*\]\]')
 [ "$got" = "$want" ] || fail "shard roots differ: $got, want $want"
+first=$(echo $ids | awk '{print $1}')
+got=$(LOOM_INJECT_FAULT=$first:3 "$loom" commit --config "$cfg" --log-rows 8 --cols 5 --shards 3 --json | grep -o '"roots": .*\]\]')
+[ "$got" = "$want" ] || fail "shard roots with LOOM_INJECT_FAULT=$first:3 differ: $got, want $want"
+echo "ok: a batch of 3 shards gives the reference roots, also with a fault in $first"
 
 # a bad injection spec, and one naming an absent device, are usage errors that say so
 set +e
