@@ -130,6 +130,14 @@ int cmd_devices(int argc, char **argv)
                 printf("  %-8s SIMD in use: %s; available: %s; %u worker thread%s on %u logical cores\n", "",
                        d->simd_in_use, d->simd_available, d->threads, d->threads == 1 ? "" : "s", d->compute_units);
         }
+        int header = 0;
+        for (size_t k = 0; k < n_all; k++)
+            if (all[k].opt_in && job.cfg->devices_auto) {
+                if (!header++)
+                    printf("Available when a configuration lists them (simulated or sharing the CPU):\n");
+                printf("  %-8s %-6s %-8s %s\n", all[k].id, loom_device_kind_name(all[k].kind), all[k].backend,
+                       all[k].name);
+            }
         if (notes[0])
             printf("Not present:\n");
         for (char *line = strtok(notes, "\n"); line; line = strtok(NULL, "\n"))
