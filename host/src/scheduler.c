@@ -295,6 +295,23 @@ void loom_sched_failed(loom_sched *s, size_t slot, double backoff_s)
     pthread_mutex_unlock(&s->lock);
 }
 
+/* The scheduler's state is shared by every executor run in flight (shards): read and write it
+ * under s->lock. Lock order: a run's own lock, then s->lock, never the other way. */
+static double rest_until(loom_sched *s, size_t slot)
+{
+    pthread_mutex_lock(&s->lock);
+    double r = s->st[slot].rest_until;
+    pthread_mutex_unlock(&s->lock);
+    return r;
+}
+
+static void clear_failures(loom_sched *s, size_t slot)
+{
+    pthread_mutex_lock(&s->lock);
+    s->st[slot].failures = 0;
+    pthread_mutex_unlock(&s->lock);
+}
+
 unsigned loom_sched_failures(loom_sched *s, size_t slot)
 {
     pthread_mutex_lock(&s->lock);
@@ -477,7 +494,7 @@ static void rebalance_locked(exec_run *x)
         double finish[64];
         size_t n = x->n < 64 ? x->n : 64;
         for (size_t i = 0; i < n; i++) {
-            int usable = i < x->n_primary && loom_now() >= x->s->st[x->slots[i]].rest_until;
+            int usable = i < x->n_primary && loom_now() >= rest_until(x->s, x->slots[i]);
             finish[i] = usable ? (double)queued_units(x, i) / x->rate[i] : 1e300;
         }
         size_t from, to;
@@ -497,7 +514,7 @@ static int primary_usable_locked(const exec_run *x)
 {
     double now = loom_now();
     for (size_t p = 0; p < x->n_primary; p++)
-        if (now >= x->s->st[x->slots[p]].rest_until)
+        if (now >= rest_until(x->s, x->slots[p]))
             return 1;
     return 0;
 }
@@ -576,8 +593,9 @@ typedef struct {
 static int inject_locked(exec_run *x, size_t i, int *slow)
 {
     loom_sched *s = x->s;
-    dev_state *d = &s->st[x->slots[i]];
-    unsigned long long k = ++d->chunks_started;
+    pthread_mutex_lock(&s->lock);
+    unsigned long long k = ++s->st[x->slots[i]].chunks_started;
+    pthread_mutex_unlock(&s->lock);
     *slow = 0;
     for (size_t e = 0; e < s->n_inject; e++) {
         const loom_inject *in = &s->inject[e];
@@ -602,7 +620,7 @@ static void *worker(void *p)
         if (x->stop || x->n_done == x->n_chunks)
             break;
         double now = loom_now();
-        double rest = x->s->st[slot].rest_until;
+        double rest = rest_until(x->s, slot);
         if (now < rest) {
             spill_queue_locked(x, i);
             pthread_cond_broadcast(&x->cond);
@@ -666,7 +684,7 @@ static void *worker(void *p)
         if (st == LOOM_OK) {
             /* success clears the device's record, unless this was an attempt that ran late */
             if (!(ch->tried & (1ull << (i & 63))))
-                x->s->st[slot].failures = 0;
+                clear_failures(x->s, slot);
             if (!ch->done) {
                 ch->done = 1;
                 x->n_done++;
@@ -681,7 +699,7 @@ static void *worker(void *p)
         } else if (!ch->done) {
             ch->tried |= 1ull << (i & 63);
             ch->ever |= 1ull << (i & 63);
-            failed_locked(x->s, slot, plan->backoff_s);
+            loom_sched_failed(x->s, slot, plan->backoff_s);
             spill_queue_locked(x, i);
             if (ch->attempts > plan->retries) {
                 fail_run_locked(x, c, st, why);
@@ -723,7 +741,7 @@ static void watch(exec_run *x)
             ch->dup = 1;
             ch->tried |= 1ull << (ch->dev & 63);
             ch->ever |= 1ull << (ch->dev & 63);
-            failed_locked(x->s, x->slots[ch->dev], x->plan->backoff_s);
+            loom_sched_failed(x->s, x->slots[ch->dev], x->plan->backoff_s);
             spill_queue_locked(x, ch->dev);
             if (someone_left_locked(x, c))
                 push_retry_locked(x, c);
