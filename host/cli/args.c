@@ -151,10 +151,9 @@ static int resolve_threads(cli_job *job, const cli_args *a)
     return 0;
 }
 
-int cli_job_resolve(cli_job *job, const cli_args *a)
+static int job_resolve(cli_job *job, const cli_args *a)
 {
     int rc;
-    memset(job, 0, sizeof *job);
     const char *path = cli_get(a, "config");
     if (!path)
         path = getenv("LOOM_CONFIG");
@@ -186,6 +185,15 @@ int cli_job_resolve(cli_job *job, const cli_args *a)
         job->log_blowup = (unsigned)b;
     }
     return 0;
+}
+
+int cli_job_resolve(cli_job *job, const cli_args *a)
+{
+    memset(job, 0, sizeof *job);
+    int rc = job_resolve(job, a);
+    if (rc)
+        cli_job_free(job); /* the caller only frees a job that resolved */
+    return rc;
 }
 
 void cli_job_free(cli_job *job)
