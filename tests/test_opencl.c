@@ -675,7 +675,25 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_cache),
         cmocka_unit_test(test_binary),     cmocka_unit_test(test_build_failure),
     };
-    int rc = cmocka_run_group_tests(tests, NULL, NULL);
+    /* --only a,b,...: just the named tests (the valgrind run of the NTT kernels takes test_dft,test_lde) */
+    const char *only = argc > 2 && strcmp(argv[1], "--only") == 0 ? argv[2] : NULL;
+    struct CMUnitTest picked[sizeof tests / sizeof tests[0]];
+    size_t np = 0;
+    for (size_t i = 0; i < sizeof tests / sizeof tests[0]; i++) {
+        const size_t len = strlen(tests[i].name);
+        for (const char *p = only; p && *p; p += strcspn(p, ",") + (p[strcspn(p, ",")] == ',')) {
+            if (strcspn(p, ",") == len && strncmp(p, tests[i].name, len) == 0) {
+                picked[np++] = tests[i];
+                break;
+            }
+        }
+    }
+    if (only && np == 0) {
+        printf("FAILED: --only %s names no test\n", only);
+        return 1;
+    }
+    int rc = only ? _cmocka_run_group_tests("test_opencl", picked, np, NULL, NULL)
+                  : cmocka_run_group_tests(tests, NULL, NULL);
     loom_driver_opencl.close(&cl);
     loom_driver_cpu.close(&cpu);
     char cmd[300];

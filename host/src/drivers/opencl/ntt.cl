@@ -70,7 +70,11 @@ static inline vt FN(load_first)(uint mode, global const uint *src, global const 
         const uint f = FN(f_mul)(spow[i], FN(tw_pow)(tw, log_tw, logN, loom_bitrev(batch, bits) * i));
         return FN(v_mul)(vload_row(src + (ulong)loom_bitrev(i, logn) * w, c, w), (vt)f);
     }
-    /* LOAD_LDE: wide column c is block t = c / w, column c % w of src. */
+    /* LOAD_LDE: wide column c is block t = c / w, column c % w of src. A work-item past the row
+     * (the last group of a narrow matrix) has t >= 2^bits, so t * ri >= N would index past the
+     * twiddle table in tw_pow; its lanes are dropped anyway. */
+    if (c >= cols)
+        return (vt)0u;
     const uint ri = loom_bitrev(i, logn), sp = spow[ri];
     global const uint *row = src + (ulong)i * w;
     const uint t = c / w, cc = c - t * w;
