@@ -130,22 +130,6 @@ size_t loom_model_count(loom_model *m)
     return n;
 }
 
-int loom_model_entry(loom_model *m, size_t i, loom_stage *st, char *dev, size_t dev_len, unsigned *log_size,
-                     double *rate, unsigned *samples)
-{
-    pthread_mutex_lock(&m->lock);
-    int ok = i < m->n;
-    if (ok) {
-        *st = m->e[i].st;
-        snprintf(dev, dev_len, "%s", m->e[i].dev);
-        *log_size = m->e[i].log_size;
-        *rate = m->e[i].rate;
-        *samples = m->e[i].samples;
-    }
-    pthread_mutex_unlock(&m->lock);
-    return ok;
-}
-
 loom_status loom_model_save(loom_model *m, const char *path)
 {
     char tmp[1100];

@@ -397,35 +397,6 @@ double loom_sched_score(loom_sched *s, size_t slot, loom_stage st, unsigned log_
     return weight * loom_prior_score(&s->devs[slot].info);
 }
 
-size_t loom_sched_best(loom_sched *s, loom_stage st, unsigned log_size, size_t n, size_t *out)
-{
-    size_t k = 0;
-    double val[LOOM_CTX_MAX_DEVICES];
-    for (size_t i = 0; i < s->n && i < LOOM_CTX_MAX_DEVICES; i++) {
-        if (!loom_sched_usable(s, i))
-            continue;
-        loom_load l;
-        loom_sched_load(s, i, &l);
-        double v = loom_sched_score(s, i, st, log_size) * (1.0 - l.utilisation);
-        /* insertion into the sorted top list */
-        size_t pos = k;
-        while (pos > 0 && val[pos - 1] < v) {
-            if (pos < n) {
-                val[pos] = val[pos - 1];
-                out[pos] = out[pos - 1];
-            }
-            pos--;
-        }
-        if (pos < n) {
-            val[pos] = v;
-            out[pos] = i;
-            if (k < n)
-                k++;
-        }
-    }
-    return k;
-}
-
 /* ---- the executor ---- */
 
 typedef struct {

@@ -33,10 +33,8 @@ LOOM_HIDDEN void loom_model_observe(loom_model *m, loom_stage st, const char *de
                                     double seconds);
 /* Units per second at log_size, else at the nearest measured log size; 0 if (st, dev) has none. */
 LOOM_HIDDEN double loom_model_rate(loom_model *m, loom_stage st, const char *dev, unsigned log_size);
-/* Number of entries (for listing) and the i-th one. */
+/* Number of entries. */
 LOOM_HIDDEN size_t loom_model_count(loom_model *m);
-LOOM_HIDDEN int loom_model_entry(loom_model *m, size_t i, loom_stage *st, char *dev, size_t dev_len,
-                                 unsigned *log_size, double *rate, unsigned *samples);
 /* YAML: `version: 1` and `entries: [{stage, device, log_size, rate, samples}]`. Load errors name
  * the file, line and column. */
 LOOM_HIDDEN loom_status loom_model_save(loom_model *m, const char *path);
@@ -116,8 +114,6 @@ LOOM_HIDDEN void loom_sched_load(loom_sched *s, size_t slot, loom_load *out);
  * model has one for every device, else the static prior; times the config weight. */
 LOOM_HIDDEN double loom_sched_score(loom_sched *s, size_t slot, loom_stage st, unsigned log_size);
 
-/* The best n devices by score x (1 - utilisation), usable ones only: slots into out; returns how many. */
-LOOM_HIDDEN size_t loom_sched_best(loom_sched *s, loom_stage st, unsigned log_size, size_t n, size_t *out);
 
 /* ---- the executor ---- */
 
