@@ -21,7 +21,7 @@ struct p2_consts {
 #define LOOM_CUDA_P2_SLOTS 8
 
 template <uint32_t P, uint32_t MU, int DEG>
-__device__ __forceinline__ uint32_t sbox(uint32_t x)
+LOOM_HD uint32_t sbox(uint32_t x)
 {
     uint32_t x2 = mont_mul(x, x, P, MU);
     uint32_t x3 = mont_mul(x2, x, P, MU);
@@ -32,7 +32,7 @@ __device__ __forceinline__ uint32_t sbox(uint32_t x)
 }
 
 template <int W, uint32_t P>
-__device__ __forceinline__ void external_layer(uint32_t (&s)[W])
+LOOM_HD void external_layer(uint32_t (&s)[W])
 {
 #pragma unroll
     for (int c = 0; c < W; c += 4) {
@@ -63,7 +63,7 @@ __device__ __forceinline__ void external_layer(uint32_t (&s)[W])
 
 // The permutation on a Montgomery-form state.
 template <int W, int RP, int DEG, bool LEGACY, uint32_t P, uint32_t MU>
-__device__ __forceinline__ void permute(uint32_t (&s)[W], const p2_consts &c)
+LOOM_HD void permute(uint32_t (&s)[W], const p2_consts &c)
 {
     external_layer<W, P>(s);
 #pragma unroll
