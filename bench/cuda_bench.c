@@ -99,6 +99,8 @@ int main(int argc, char **argv)
     const int iters = quick ? 3 : 10;
     if (sweep) {
         int rc = loom_cuda_bench_ntt_sweep(dev, &cf, quick ? 20 : 24, quick ? 8 : 32, err, sizeof err);
+        if (!rc)
+            rc = loom_cuda_bench_ntt_sweep(dev, &cf, quick ? 21 : 25, quick ? 8 : 32, err, sizeof err);
         loom_ctx_destroy(ctx);
         return rc ? die("ntt sweep", err) : 0;
     }
@@ -112,9 +114,9 @@ int main(int argc, char **argv)
 
     unsigned logn = quick ? 20 : 24;
     size_t cols = quick ? 8 : 32;
-    if (loom_cuda_bench_ntt(dev, &cf, logn, cols, iters, &t, err, sizeof err))
+    unsigned passes;
+    if (loom_cuda_bench_ntt(dev, &cf, logn, cols, iters, &t, &passes, err, sizeof err))
         return die("ntt", err);
-    unsigned passes = 1 + (logn > 12 ? (logn - 12 + 7) / 8 : 0); /* as run_ntt plans them */
     double bytes = (double)passes * 2 * (double)((cols * 4) << logn);
     snprintf(size, sizeof size, "2^%u x %zu", logn, cols);
     snprintf(note, sizeof note, "%u passes: %.1f TB/s = %.0f%% of copy", passes, bytes / t / 1e12,

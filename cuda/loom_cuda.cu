@@ -67,54 +67,38 @@ __global__ void twiddle_kernel(uint32_t *tw, size_t n, gens_t gens, uint32_t one
     size_t x = (size_t)blockIdx.x * blockDim.x + threadIdx.x;
     if (x == 0 || x >= n)
         return;
-    unsigned s = 63 - __clzll((unsigned long long)x);  // h = 2^s <= x < 2h
-    size_t j = x - ((size_t)1 << s);
-    uint32_t base = gens.g[s + 1], acc = one;
-    while (j) {
-        if (j & 1)
-            acc = mont_mul(acc, base, f.p, f.mu);
-        base = mont_mul(base, base, f.p, f.mu);
-        j >>= 1;
-    }
-    tw[x] = acc;
+    tw[x] = twiddle_entry(x, gens.g, one, f);
 }
 
-// coef[j] = shift^j / n in Montgomery form, from pows[b] = shift^(2^b) (Montgomery form).
-__global__ void coset_coef_kernel(uint32_t *coef, size_t n, gens_t pows, uint32_t inv_n_m, field_params f)
+// The LDE's coset factors shift^j / n (Montgomery form) as two tables, so that the NTT pass that
+// applies them reads 4096 + n / 4096 words instead of n: coef[j] = shift^j / n for j < 4096 and
+// coef[4096 + j] = shift^(4096 j) for j < n_hi; pows[b] = shift^(2^b) (Montgomery form).
+__global__ void coset_coef_kernel(uint32_t *coef, size_t n_hi, gens_t pows, uint32_t inv_n_m, field_params f)
 {
-    size_t j = (size_t)blockIdx.x * blockDim.x + threadIdx.x;
-    if (j >= n)
+    size_t x = (size_t)blockIdx.x * blockDim.x + threadIdx.x;
+    if (x >= 4096 + n_hi)
         return;
-    uint32_t acc = inv_n_m;
+    const bool lo = x < 4096;
+    const size_t j = lo ? x : (x - 4096) << 12;
+    uint32_t acc = lo ? inv_n_m : f.one;
     for (unsigned b = 0; (j >> b) != 0; b++)
         if ((j >> b) & 1)
             acc = mont_mul(acc, pows.g[b], f.p, f.mu);
-    coef[j] = acc;
+    coef[x] = acc;
 }
 
-// dst[c * ld + i] = src[r(i) * k + c], r(i) = bitrev(i) if bitrev else i: row-major chunk to
-// column-major, optionally gathering in bit-reversed order (coalesced writes).
+// dst[c * ld + i] = src[r(i) * src_ld + c] for c < k, r(i) = bitrev(i) if bitrev else i: row-major
+// chunk to column-major, optionally gathering in bit-reversed order. A thread takes a whole row
+// piece (k <= CHUNK_COLS words, one or two sectors read once), and the writes are coalesced.
 __global__ void gather_kernel(uint32_t *dst, size_t ld, const uint32_t *src, size_t n, unsigned logn, unsigned k,
                               int bitrev, size_t src_ld)
 {
-    size_t x = (size_t)blockIdx.x * blockDim.x + threadIdx.x;
-    if (x >= n * k)
+    size_t i = (size_t)blockIdx.x * blockDim.x + threadIdx.x;
+    if (i >= n)
         return;
-    size_t c = x / n, i = x % n;
-    size_t r = bitrev ? brev(i, logn) : i;
-    dst[c * ld + i] = src[r * src_ld + c];
-}
-
-// Coefficients j < n scaled by coef[j]; rows n..m-1 zeroed (the padding of the extension).
-__global__ void scale_pad_kernel(uint32_t *data, size_t ld, size_t n, size_t m, const uint32_t *coef, unsigned k,
-                                 field_params f)
-{
-    size_t x = (size_t)blockIdx.x * blockDim.x + threadIdx.x;
-    if (x >= m * k)
-        return;
-    size_t c = x / m, j = x % m;
-    uint32_t *v = data + c * ld + j;
-    *v = j < n ? mont_mul(*v, coef[j], f.p, f.mu) : 0u;
+    const uint32_t *row = src + (bitrev ? brev(i, logn) : i) * src_ld;
+    for (unsigned c = 0; c < k; c++)
+        dst[c * ld + i] = __ldg(row + c);
 }
 
 // dst (row-major, m x k) row i = src column-major row r(i), r = bitrev when `natural`
@@ -370,57 +354,75 @@ done:
     return rc;
 }
 
-// Runs stages [0, logn) as DIT (inverse twiddles) or [logn, 0) as DIF (forward). The stride-1
-// pass takes up to 10 stages; the strided passes up to 8 each (their blocks hold 32 groups).
-static unsigned g_ntt_threads;  // 0: NTT_THREADS; the sweep benchmark tries others
-
-static int launch_pass(uint32_t *data, size_t ld, size_t cols, unsigned logn, unsigned s_lo, unsigned k, int dif,
-                       const uint32_t *tw, const loom_cuda_field *f, cudaStream_t st, char *err, size_t err_len)
+// One NTT pass: load the block's groups, the rounds with a barrier after each, store.
+template <bool DIF, int K>
+__global__ void __launch_bounds__(1024) ntt_kernel(ntt_args a, ntt_pass_desc d, int scale)
 {
-    int rc = LOOM_CUDA_OK;
-    size_t T = (size_t)1 << k, L = (size_t)1 << s_lo, G = L < NTT_GROUPS ? L : NTT_GROUPS;
-    size_t blocks = cols * (((size_t)1 << logn) / (T * G));
-    unsigned cap = g_ntt_threads ? g_ntt_threads : NTT_THREADS;
-    unsigned threads = (unsigned)std::min<size_t>(cap, std::max<size_t>(32, T * G / 2));
-    size_t smem = T * G * sizeof(uint32_t);
-    if (dif)
-        ntt_pass<true><<<(unsigned)blocks, threads, smem, st>>>(data, ld, logn, s_lo, k, tw, fparams(f));
-    else
-        ntt_pass<false><<<(unsigned)blocks, threads, smem, st>>>(data, ld, logn, s_lo, k, tw, fparams(f));
-    LAUNCH_OK();
-done:
-    return rc;
+    extern __shared__ uint32_t ntt_sm[];
+    using P = ntt_pass<DIF, K>;
+    const auto w = P::locate(a, d, blockIdx.x);
+    P::copy_in(a, d, w, ntt_sm, threadIdx.x);
+    __syncthreads();
+#pragma unroll
+    for (unsigned i = 0; i < P::NR; i++) {
+        P::round_at(i, a, d.log_g, ntt_sm, threadIdx.x);
+        __syncthreads();
+    }
+    P::copy_out(a, d, w, ntt_sm, threadIdx.x, scale != 0);
 }
 
-static int run_ntt(loom_cuda_dev *d, uint32_t *data, size_t ld, size_t cols, unsigned logn, int dif,
-                   const uint32_t *tw, const loom_cuda_field *f, cudaStream_t st, char *err, size_t err_len)
+template <bool DIF, int K>
+static cudaError_t launch_k(const ntt_args &a, ntt_pass_desc d, size_t cols, bool scale, cudaStream_t st)
 {
-    (void)d;
+    using P = ntt_pass<DIF, K>;
+    const size_t smem = P::smem_words(d.log_g) * sizeof(uint32_t);
+    if (smem > 48 * 1024) {  // above the default limit a kernel must opt in
+        cudaError_t e = cudaFuncSetAttribute(ntt_kernel<DIF, K>, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)smem);
+        if (e != cudaSuccess)
+            return e;
+    }
+    const size_t blocks = cols << (a.logn - K - d.log_g);
+    ntt_kernel<DIF, K><<<(unsigned)blocks, P::threads(d.log_g), smem, st>>>(a, d, scale);
+    return cudaGetLastError();
+}
+
+template <bool DIF>
+static cudaError_t launch_dir(const ntt_args &a, ntt_pass_desc d, size_t cols, bool scale, cudaStream_t st)
+{
+    switch (d.k) {
+#define LOOM_NTT_K(k) \
+    case k: return launch_k<DIF, k>(a, d, cols, scale, st);
+    LOOM_NTT_K(1) LOOM_NTT_K(2) LOOM_NTT_K(3) LOOM_NTT_K(4) LOOM_NTT_K(5) LOOM_NTT_K(6) LOOM_NTT_K(7)
+    LOOM_NTT_K(8) LOOM_NTT_K(9) LOOM_NTT_K(10) LOOM_NTT_K(11) LOOM_NTT_K(12) LOOM_NTT_K(13) LOOM_NTT_K(14)
+#undef LOOM_NTT_K
+    default: return cudaErrorInvalidValue;
+    }
+}
+
+static unsigned g_ntt_kc;  // 0: the default contiguous pass size; the sweep benchmark tries others
+
+// A 2^logn transform of `cols` columns: DIF (forward twiddles) or DIT (inverse twiddles). Elements
+// >= n_in of each column are taken as zero without being read; `scale` (NULL or the coset factor
+// table of make_coef) multiplies the output of the last pass.
+static int run_ntt(uint32_t *data, size_t ld, size_t cols, unsigned logn, int dif, const uint32_t *tw,
+                   const loom_cuda_field *f, cudaStream_t st, size_t n_in, const uint32_t *scale, char *err,
+                   size_t err_len)
+{
     if (logn == 0 || cols == 0)
         return LOOM_CUDA_OK;
-    const unsigned k0 = std::min<unsigned>(logn, NTT_MAX_PASS_LOG), rest = logn - k0;
-    const unsigned strided = (rest + NTT_MAX_STRIDED_LOG - 1) / NTT_MAX_STRIDED_LOG;
-    unsigned ks[8], n = 0, left = rest;
-    for (unsigned i = 0; i < strided; i++) {  // balanced strided passes, lowest stages first
-        ks[n] = (left + (strided - i) - 1) / (strided - i);
-        left -= ks[n++];
+    const ntt_plan pl = ntt_make_plan(logn, dif != 0, g_ntt_kc);
+    ntt_args a{data, ld, logn, tw, fparams(f), n_in, scale};
+    for (unsigned i = 0; i < pl.count; i++) {
+        const bool last = i + 1 == pl.count;
+        a.n_in = i == 0 ? n_in : (size_t)1 << logn;
+        cudaError_t e = dif ? launch_dir<true>(a, pl.pass[i], cols, last && scale, st)
+                            : launch_dir<false>(a, pl.pass[i], cols, last && scale, st);
+        if (e != cudaSuccess) {
+            set_err(err, err_len, "ntt_kernel", __FILE__, __LINE__, e);
+            return LOOM_CUDA_ERR;
+        }
     }
-    int rc;
-    if (!dif) {  // stages ascend: the stride-1 pass first
-        if ((rc = launch_pass(data, ld, cols, logn, 0, k0, 0, tw, f, st, err, err_len)))
-            return rc;
-        for (unsigned i = 0, s_lo = k0; i < n; s_lo += ks[i], i++)
-            if ((rc = launch_pass(data, ld, cols, logn, s_lo, ks[i], 0, tw, f, st, err, err_len)))
-                return rc;
-        return LOOM_CUDA_OK;
-    }
-    unsigned s_hi = logn;  // stages descend: the strided passes first, from the top
-    for (unsigned i = n; i-- > 0;) {
-        s_hi -= ks[i];
-        if ((rc = launch_pass(data, ld, cols, logn, s_hi, ks[i], 1, tw, f, st, err, err_len)))
-            return rc;
-    }
-    return launch_pass(data, ld, cols, logn, 0, k0, 1, tw, f, st, err, err_len);
+    return LOOM_CUDA_OK;
 }
 
 static int check_perm16(const loom_cuda_perm *perm, char *err, size_t err_len)
@@ -558,24 +560,23 @@ done:
 }
 
 // Extends `k` columns already gathered (bit-reversed, rows 0..n-1 of each) in `lde` (ld = m):
-// inverse DIT, scale by coef and zero-pad, forward DIF. The result is bit-reversed.
+// an inverse DIT whose last pass applies the coset factors, then a forward DIF whose first pass
+// takes rows n..m-1 as zero without reading them. The result is bit-reversed.
 static int extend_columns(loom_cuda_dev *d, uint32_t *lde, size_t m, unsigned logn, unsigned logm, unsigned k,
                           const uint32_t *coef, const uint32_t *itw, const uint32_t *tw, const loom_cuda_field *f,
                           char *err, size_t err_len)
 {
-    int rc = run_ntt(d, lde, m, k, logn, 0, itw, f, d->comp, err, err_len);
+    const size_t n = (size_t)1 << logn;
+    int rc = run_ntt(lde, m, k, logn, 0, itw, f, d->comp, n, coef, err, err_len);
     if (rc)
         return rc;
-    scale_pad_kernel<<<blocks_for(m * k, 256), 256, 0, d->comp>>>(lde, m, (size_t)1 << logn, m, coef, k, fparams(f));
-    cudaError_t e = cudaGetLastError();
-    if (e != cudaSuccess) {
-        set_err(err, err_len, "scale_pad_kernel", __FILE__, __LINE__, e);
-        return LOOM_CUDA_ERR;
-    }
-    return run_ntt(d, lde, m, k, logm, 1, tw, f, d->comp, err, err_len);
+    return run_ntt(lde, m, k, logm, 1, tw, f, d->comp, n, NULL, err, err_len);
 }
 
-// shift^j / n for j < n, Montgomery form, on the device.
+// Words of make_coef's table for 2^logn rows.
+static size_t coef_words(unsigned logn) { return 4096 + std::max<size_t>(1, ((size_t)1 << logn) >> 12); }
+
+// The coset factor table (coset_coef_kernel) of shift for 2^logn rows, on the device.
 static int make_coef(loom_cuda_dev *d, uint32_t *coef, const loom_cuda_field *f, unsigned logn, uint32_t shift,
                      char *err, size_t err_len)
 {
@@ -587,8 +588,8 @@ static int make_coef(loom_cuda_dev *d, uint32_t *coef, const loom_cuda_field *f,
         s = host_mont_mul(to_m(f, s), s, f->p, f->mu);  // canonical s^2
     }
     uint32_t inv_n = host_pow(f, (uint32_t)(((uint64_t)1 << logn) % f->p), (uint64_t)f->p - 2);
-    size_t n = (size_t)1 << logn;
-    coset_coef_kernel<<<blocks_for(n, 256), 256, 0, d->comp>>>(coef, n, pows, to_m(f, inv_n), fparams(f));
+    const size_t words = coef_words(logn);
+    coset_coef_kernel<<<blocks_for(words, 256), 256, 0, d->comp>>>(coef, words - 4096, pows, to_m(f, inv_n), fparams(f));
     cudaError_t e = cudaGetLastError();
     if (e != cudaSuccess) {
         set_err(err, err_len, "coset_coef_kernel", __FILE__, __LINE__, e);
@@ -643,7 +644,7 @@ extern "C" int loom_cuda_coset_lde(loom_cuda_dev *d, uint32_t *out, const loom_c
     CUDA_OK(cudaMalloc(&dev_in, rows * CHUNK_COLS * sizeof(uint32_t)));
     CUDA_OK(cudaMalloc(&lde, m * CHUNK_COLS * sizeof(uint32_t)));
     CUDA_OK(cudaMalloc(&dev_out, m * CHUNK_COLS * sizeof(uint32_t)));
-    CUDA_OK(cudaMalloc(&coef, rows * sizeof(uint32_t)));
+    CUDA_OK(cudaMalloc(&coef, coef_words(logn) * sizeof(uint32_t)));
     CUDA_OK(cudaMallocHost(&pin, rows * CHUNK_COLS * sizeof(uint32_t)));
     CUDA_OK(cudaMallocHost(&pout, m * CHUNK_COLS * sizeof(uint32_t)));
     if ((rc = make_coef(d, coef, f, logn, shift, err, err_len)))
@@ -652,7 +653,7 @@ extern "C" int loom_cuda_coset_lde(loom_cuda_dev *d, uint32_t *out, const loom_c
         unsigned k = (unsigned)std::min<size_t>(CHUNK_COLS, cols - c0);
         host_gather(pin, in, rows, cols, c0, k);
         CUDA_OK(cudaMemcpyAsync(dev_in, pin, rows * k * sizeof(uint32_t), cudaMemcpyHostToDevice, d->comp));
-        gather_kernel<<<blocks_for(rows * k, 256), 256, 0, d->comp>>>(lde, m, dev_in, rows, logn, k, 1, k);
+        gather_kernel<<<blocks_for(rows, 256), 256, 0, d->comp>>>(lde, m, dev_in, rows, logn, k, 1, k);
         LAUNCH_OK();
         if ((rc = extend_columns(d, lde, m, logn, logm, k, coef, itw, tw, f, err, err_len)))
             goto done;
@@ -804,7 +805,7 @@ static int group_digests(loom_cuda_dev *d, commit_bufs &b, uint32_t *out, const 
             if (whole) {
                 if ((rc = mark(b, d->comp, 0, err, err_len)))
                     goto done;
-                gather_kernel<<<blocks_for(n * k, 256), 256, 0, d->comp>>>(b.lde, m, whole + c0, n, logn, k, 1,
+                gather_kernel<<<blocks_for(n, 256), 256, 0, d->comp>>>(b.lde, m, whole + c0, n, logn, k, 1,
                                                                           tr->cols);
                 LAUNCH_OK();
             } else {
@@ -820,7 +821,7 @@ static int group_digests(loom_cuda_dev *d, commit_bufs &b, uint32_t *out, const 
             CUDA_OK(cudaStreamWaitEvent(d->comp, b.copied[s], 0));
             if ((rc = mark(b, d->comp, 0, err, err_len)))
                 goto done;
-            gather_kernel<<<blocks_for(n * k, 256), 256, 0, d->comp>>>(b.lde, m, b.dev_in[s], n, logn, k, 1, k);
+            gather_kernel<<<blocks_for(n, 256), 256, 0, d->comp>>>(b.lde, m, b.dev_in[s], n, logn, k, 1, k);
             LAUNCH_OK();
             CUDA_OK(cudaEventRecord(b.consumed[s], d->comp));
             }
@@ -897,7 +898,7 @@ extern "C" int loom_cuda_commit(loom_cuda_dev *d, uint32_t root[8], loom_cuda_st
     CUDA_OK(cudaEventRecord(t0, d->comp));
     CUDA_OK(dev_buf(d, BUF_STATE, m_max * 16 * sizeof(uint32_t), &b.state));
     CUDA_OK(dev_buf(d, BUF_LDE, m_max * CHUNK_COLS * sizeof(uint32_t), &b.lde));
-    CUDA_OK(dev_buf(d, BUF_COEF, n_max * sizeof(uint32_t), &b.coef));
+    CUDA_OK(dev_buf(d, BUF_COEF, coef_words(log2_exact(n_max)) * sizeof(uint32_t), &b.coef));
     CUDA_OK(dev_buf(d, BUF_LAYER, m_max * 8 * sizeof(uint32_t), &b.layer));
     CUDA_OK(dev_buf(d, BUF_NEXT, std::max<size_t>(m_max / 2, 1) * 8 * sizeof(uint32_t), &b.next));
     CUDA_OK(dev_buf(d, BUF_INJ, std::max<size_t>(m_max / 2, 1) * 8 * sizeof(uint32_t), &b.inj));
@@ -1059,8 +1060,9 @@ done:
 }
 
 extern "C" int loom_cuda_bench_ntt(loom_cuda_dev *d, const loom_cuda_field *f, unsigned logn, size_t cols, int iters,
-                                   double *seconds, char *err, size_t err_len)
+                                   double *seconds, unsigned *passes, char *err, size_t err_len)
 {
+    *passes = ntt_make_plan(logn, true, g_ntt_kc).count;
     int rc = LOOM_CUDA_OK;
     uint32_t *x = NULL;
     const uint32_t *tw = NULL;
@@ -1072,7 +1074,7 @@ extern "C" int loom_cuda_bench_ntt(loom_cuda_dev *d, const loom_cuda_field *f, u
     fill_kernel<<<blocks_for(n * cols, 256), 256, 0, d->comp>>>(x, n * cols, f->p);
     LAUNCH_OK();
     rc = time_it(
-        d, iters, seconds, [&]() -> int { return run_ntt(d, x, n, cols, logn, 1, tw, f, d->comp, err, err_len); }, err,
+        d, iters, seconds, [&]() -> int { return run_ntt(x, n, cols, logn, 1, tw, f, d->comp, n, NULL, err, err_len); }, err,
         err_len);
 done:
     cudaFree(x);
@@ -1106,7 +1108,7 @@ extern "C" int loom_cuda_bench_lde(loom_cuda_dev *d, const loom_cuda_field *f, u
         (rc = get_twiddles(d, f, logn, 1, &itw, err, err_len)))
         goto done;
     CUDA_OK(cudaMalloc(&x, m * cols * sizeof(uint32_t)));
-    CUDA_OK(cudaMalloc(&coef, n * sizeof(uint32_t)));
+    CUDA_OK(cudaMalloc(&coef, coef_words(logn) * sizeof(uint32_t)));
     fill_kernel<<<blocks_for(m * cols, 256), 256, 0, d->comp>>>(x, m * cols, f->p);
     LAUNCH_OK();
     if ((rc = make_coef(d, coef, f, logn, 31, err, err_len)))
@@ -1180,8 +1182,8 @@ done:
     return rc;
 }
 
-// Times each pass of a forward NTT on its own, for several pass shapes, and prints a table: the
-// measurements behind the pass plan of run_ntt.
+// Times each pass of a forward NTT on its own, for each size of the contiguous pass, and prints
+// a table: the measurements behind the default plan of ntt_make_plan.
 extern "C" int loom_cuda_bench_ntt_sweep(loom_cuda_dev *d, const loom_cuda_field *f, unsigned logn, size_t cols,
                                          char *err, size_t err_len)
 {
@@ -1189,45 +1191,41 @@ extern "C" int loom_cuda_bench_ntt_sweep(loom_cuda_dev *d, const loom_cuda_field
     uint32_t *x = NULL;
     const uint32_t *tw = NULL;
     const size_t n = (size_t)1 << logn;
-    static const unsigned shapes[][2] = {{0, 512}, {0, 256}, {0, 128}};  // {unused, threads}
-    static const unsigned ks[][4] = {{12, 6, 6, 0}, {10, 7, 7, 0}, {8, 8, 8, 0}, {12, 12, 0, 0}};
     CUDA_OK(cudaSetDevice(d->ordinal));
     if ((rc = get_twiddles(d, f, logn, 0, &tw, err, err_len)))
         goto done;
     CUDA_OK(cudaMalloc(&x, n * cols * sizeof(uint32_t)));
     fill_kernel<<<blocks_for(n * cols, 256), 256, 0, d->comp>>>(x, n * cols, f->p);
     LAUNCH_OK();
-    printf("ntt sweep: 2^%u x %zu forward (DIF), ms per pass (stride-1 pass last)\n", logn, cols);
-    for (size_t sh = 0; sh < sizeof shapes / sizeof shapes[0]; sh++) {
-        g_ntt_threads = shapes[sh][1];
-        for (size_t v = 0; v < sizeof ks / sizeof ks[0]; v++) {
-            unsigned total = 0;
-            for (int i = 0; i < 4; i++)
-                total += ks[v][i];
-            if (total != logn || ks[v][0] > 12)
-                continue;
-            printf("  threads %3u  k0=%-2u strided=%u,%u,%u :", shapes[sh][1], ks[v][0], ks[v][1], ks[v][2], ks[v][3]);
-            double sum = 0;
-            unsigned s_hi = logn;
-            for (int i = 3; i >= 0; i--) {
-                unsigned k = ks[v][i];
-                if (!k)
-                    continue;
-                unsigned s_lo = i == 0 ? 0 : s_hi - k;
-                double t = 0;
-                rc = time_it(
-                    d, 5, &t, [&]() -> int { return launch_pass(x, n, cols, logn, s_lo, k, 1, tw, f, d->comp, err, err_len); },
-                    err, err_len);
-                if (rc)
-                    goto done;
-                printf(" %6.3f", t * 1e3);
-                sum += t;
-                s_hi = s_lo;
-            }
-            printf("  = %6.3f ms\n", sum * 1e3);
+    printf("ntt sweep: 2^%u x %zu forward (DIF), ms per pass in execution order (k/groups a block)\n", logn, cols);
+    for (unsigned kc = 10; kc <= NTT_MAX_K; kc++) {
+        const ntt_plan pl = ntt_make_plan(logn, true, kc);
+        printf("  kc=%-2u:", kc);
+        double sum = 0;
+        for (unsigned i = 0; i < pl.count; i++) {
+            const ntt_pass_desc pd = pl.pass[i];
+            const ntt_args a{x, n, logn, tw, fparams(f), n, NULL};
+            double t = 0;
+            rc = time_it(
+                d, 5, &t,
+                [&]() -> int {
+                    cudaError_t e = launch_dir<true>(a, pd, cols, false, d->comp);
+                    if (e != cudaSuccess) {
+                        set_err(err, err_len, "ntt_kernel", __FILE__, __LINE__, e);
+                        return LOOM_CUDA_ERR;
+                    }
+                    return LOOM_CUDA_OK;
+                },
+                err, err_len);
+            if (rc)
+                goto done;
+            printf("  %2u/%-2u %7.3f", pd.k, 1u << pd.log_g, t * 1e3);
+            sum += t;
         }
+        printf("  = %7.3f ms\n", sum * 1e3);
+        if (kc >= logn)
+            break;
     }
-    g_ntt_threads = 0;
 done:
     cudaFree(x);
     return rc;

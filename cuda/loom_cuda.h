@@ -91,9 +91,10 @@ int loom_cuda_commit(loom_cuda_dev *dev, uint32_t root[8], loom_cuda_stats *stat
 /* Benchmarks on device-resident data (no transfers in the timed region). */
 int loom_cuda_bench_permute(loom_cuda_dev *dev, const loom_cuda_perm *perm, size_t n, int iters, double *seconds,
                             char *err, size_t err_len);
-/* Forward NTT (DIF, natural -> bit-reversed) of `cols` columns of 2^logn; seconds per transform. */
+/* Forward NTT (DIF, natural -> bit-reversed) of `cols` columns of 2^logn; seconds per transform, and
+ * the number of passes over the data it makes. */
 int loom_cuda_bench_ntt(loom_cuda_dev *dev, const loom_cuda_field *f, unsigned logn, size_t cols, int iters,
-                        double *seconds, char *err, size_t err_len);
+                        double *seconds, unsigned *passes, char *err, size_t err_len);
 /* Coset LDE of `cols` columns 2^logn -> 2^(logn + bits), data on the device: seconds per LDE. */
 int loom_cuda_bench_lde(loom_cuda_dev *dev, const loom_cuda_field *f, unsigned logn, unsigned bits, size_t cols,
                         int iters, double *seconds, char *err, size_t err_len);

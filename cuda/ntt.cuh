@@ -1,102 +1,354 @@
 // SPDX-License-Identifier: Apache-2.0
 // Batched radix-2 NTT passes on column-major data (column c of length n = 2^logn at data + c * ld).
 //
-// A pass runs k consecutive stages in shared memory. Stage s pairs elements i and i + 2^s, so
-// stages [s_lo, s_lo + k) only mix elements that agree outside bits [s_lo, s_lo + k): a group of
-// T = 2^k elements strided by L = 2^s_lo. One block loads G groups with consecutive low offsets
-// (G = min(L, 32)), so that a warp reads runs of 32 consecutive words (128 bytes, a full DRAM
-// burst) instead of single words at a large stride, runs the k stages, and writes them back.
+// Forward transforms are DIF (natural order in, bit-reversed out, stages from the top down);
+// inverse ones are DIT (bit-reversed in, natural out, stages from the bottom up). Twiddles:
+// tw[h + j] = w_{2h}^j in Montgomery form for every half-size h = 2^s < table size, so the table
+// of a larger size holds every smaller one, and tw[1] is 1.
 //
-// Twiddles: tw[h + j] = w_{2h}^j in Montgomery form for every half-size h = 2^s (so the table of
-// a larger size holds every smaller one). DIT pairs (a, b) -> (a + w b, a - w b); DIF pairs
-// (a, b) -> (a + b, (a - b) w).
+// A pass runs K consecutive stages [s_lo, s_lo + K). Those stages only mix elements that agree
+// outside bits [s_lo, s_lo + K) of their index: a group of T = 2^K elements (index t) at stride
+// L = 2^s_lo, offset lo < L. Inside a block of M = T L elements the pass is one step of the
+// four-step algorithm:
+//   DIF: a size-T DIF along t with the size-T twiddles only, then the element at position t
+//        times w_M^(lo * bitrev_K(t));
+//   DIT: the element at position t times w_M^(lo * bitrev_K(t)), then a size-T DIT along t.
+// So a butterfly never needs more than the first T entries of the table (cache-resident), and
+// the lo-dependent factor costs one product per element instead of one per butterfly.
+//
+// One thread block holds G = 2^log_g groups with consecutive lo (G <= L), so that global reads
+// and writes are runs of G words, in shared memory. Inside, each thread keeps E = 16 elements in
+// registers and runs up to 4 stages on them (a round) before trading through shared memory:
+// 3 rounds for K = 12, so 4 barriers a pass instead of one per stage, and 2 shared-memory
+// accesses per element per round instead of 2 per stage.
+//
+// The pass code is LOOM_HD, written per thread with explicit barriers between phases, so that
+// tests/test_cuda_host.cpp runs the very same index and twiddle logic on the CPU (phase by phase,
+// thread by thread) against the CPU reference, in CI, where there is no GPU.
 #pragma once
+#include <stddef.h>
+
 #include "field.cuh"
 
 namespace loom_cuda {
 
-#define NTT_MAX_PASS_LOG 12     // stages of the contiguous pass (stride 1): 2^12 elements a group
-#define NTT_MAX_STRIDED_LOG 8   // stages of a strided pass: 2^8 elements a group, 32 groups a block
-#define NTT_GROUPS 32           // groups a block when the stride allows: 128-byte runs
-#define NTT_THREADS 256
-#define NTT_BATCH 8             // global loads a thread issues before using any
+#if defined(__CUDACC__)
+#define LOOM_UNROLL _Pragma("unroll")
+#define LOOM_HDC __host__ __device__ constexpr
+#else
+#define LOOM_UNROLL
+#define LOOM_HDC constexpr
+#endif
 
-template <bool DIF>
-__global__ void __launch_bounds__(512) ntt_pass(uint32_t *data, size_t ld, unsigned logn, unsigned s_lo,
-                                                        unsigned k, const uint32_t *__restrict__ tw, field_params f)
+#define NTT_MAX_K 14          // stages one pass can run
+#define NTT_MAX_ELEMS 16384   // elements a block holds (G * T): 1024 threads of 16 elements
+
+LOOM_HD uint32_t ld_tw(const uint32_t *p)
 {
-    extern __shared__ uint32_t sm[];
-    const uint32_t p = f.p, mu = f.mu;
-    const size_t n = (size_t)1 << logn;
-    const uint32_t T = 1u << k, L = 1u << s_lo;
-    const unsigned log_g = s_lo < 5 ? s_lo : 5;  // G = min(L, NTT_GROUPS = 32): a power of two, so
-    const uint32_t G = 1u << log_g, gmask = G - 1;  // index splits are shifts and masks, not divisions
-    // Block -> (column, hi, lo0): lo0 in steps of G below L, hi above bit s_lo + k.
-    const size_t lo_blocks = L / G;
-    const size_t blocks_per_col = n / ((size_t)T * G);
-    const size_t col = blockIdx.x / blocks_per_col;
-    const size_t b = blockIdx.x % blocks_per_col;
-    const size_t lo0 = (b % lo_blocks) * G;
-    const size_t hi = b / lo_blocks;
-    uint32_t *base = data + col * ld + hi * (size_t)T * L + lo0;
+#if defined(__CUDA_ARCH__)
+    return __ldg(p);
+#else
+    return *p;
+#endif
+}
 
-    // Twiddle of a butterfly: j = a L + lo (a = t mod hr, lo = lo0 + g), and since
-    // w_{2h}^L = w_{2hr} (the generator table is consistent), w_{2h}^j = w_{2hr}^a * w_{2h}^lo.
-    // w_{2hr}^a comes from the first 2^k words of the table (small, cache-resident); w_{2h}^lo is
-    // one value per (stage, group), read once into shared memory. Reading w_{2h}^j directly would
-    // touch a new DRAM sector per butterfly in the late passes.
-    __shared__ uint32_t bases[NTT_MAX_PASS_LOG][NTT_GROUPS];
-    if (threadIdx.x < k * G) {
-        unsigned r = threadIdx.x >> log_g, g = threadIdx.x & gmask;
-        bases[r][g] = tw[((size_t)1 << r) * L + lo0 + g];
+LOOM_HD uint32_t ld_stream(const uint32_t *p)
+{
+#if defined(__CUDA_ARCH__)
+    return __ldcg(p);
+#else
+    return *p;
+#endif
+}
+
+LOOM_HD void st_stream(uint32_t *p, uint32_t v)
+{
+#if defined(__CUDA_ARCH__)
+    __stcg(p, v);
+#else
+    *p = v;
+#endif
+}
+
+// Entry x (1 <= x < table size) of the twiddle table: w_{2h}^j with h = 2^s <= x < 2h, j = x - h.
+// gens[k]: the primitive 2^k-th root (or its inverse) in Montgomery form.
+LOOM_HD uint32_t twiddle_entry(size_t x, const uint32_t *gens, uint32_t one, field_params f)
+{
+    unsigned s = 0;
+    while (((size_t)2 << s) <= x)
+        s++;
+    size_t j = x - ((size_t)1 << s);
+    uint32_t base = gens[s + 1], acc = one;
+    while (j) {
+        if (j & 1)
+            acc = mont_mul(acc, base, f.p, f.mu);
+        base = mont_mul(base, base, f.p, f.mu);
+        j >>= 1;
     }
-    // Eight loads in flight per thread before the first shared-memory store: a load followed by
-    // its dependent store each iteration keeps one load in flight a warp, about 1 TB/s.
-    const uint32_t TG = T * G;
-    for (uint32_t e0 = threadIdx.x; e0 < TG; e0 += NTT_BATCH * blockDim.x) {
-        uint32_t v[NTT_BATCH];
-#pragma unroll
-        for (int j = 0; j < NTT_BATCH; j++) {
-            uint32_t e = e0 + j * blockDim.x;
-            if (e < TG)
-                v[j] = __ldcg(base + (size_t)(e >> log_g) * L + (e & gmask));
+    return acc;
+}
+
+// w_M^e (Montgomery form) for e < M = 2^logM from the table: w_M^e = tw[M/2 + e] for e < M/2 and
+// -w_M^(e - M/2) above. Past 2^12 it is split as w_M^(e mod 4096) * w_(M/4096)^(e / 4096), so
+// the reads stay in the first M/2 + 4096 and M/8192 + M/8192 entries: two cache-friendly loads.
+LOOM_HD uint32_t root_pow(const uint32_t *tw, unsigned logM, uint32_t e, field_params f)
+{
+    uint32_t v, neg;
+    if (logM <= 12) {
+        const uint32_t half = (1u << logM) >> 1;
+        v = ld_tw(tw + half + (e & (half - 1)));
+        neg = e & half;
+    } else {
+        const uint32_t h1 = 1u << (logM - 13);
+        const uint32_t e1 = e >> 12;
+        v = mont_mul(ld_tw(tw + ((size_t)1 << (logM - 1)) + (e & 4095)), ld_tw(tw + h1 + (e1 & (h1 - 1))), f.p, f.mu);
+        neg = e1 & h1;
+    }
+    return neg ? f.p - v : v;
+}
+
+// What every pass of one transform shares.
+struct ntt_args {
+    uint32_t *data;        // column c at data + c * ld
+    size_t ld;
+    unsigned logn;
+    const uint32_t *tw;    // forward (DIF) or inverse (DIT) table, at least 2^logn entries
+    field_params f;
+    size_t n_in;           // elements >= n_in of a column are zero and are not read (LDE padding)
+    const uint32_t *scale; // NULL, or the last pass multiplies element i by
+                           // scale[i mod 4096] * scale[4096 + i / 4096] (LDE coset factors)
+};
+
+// One pass shape: stages [s_lo, s_lo + k), blocks of 2^log_g groups.
+struct ntt_pass_desc {
+    unsigned s_lo, k, log_g;
+};
+
+struct ntt_plan {
+    unsigned count;
+    ntt_pass_desc pass[4];  // in execution order
+};
+
+// The pass plan of a 2^logn transform: one pass up to 2^13; above that a contiguous pass of kc
+// stages (13, or 14 from 2^25 on) and strided passes of at most 11 stages, balanced, each with as
+// many groups a block as fit (at least 8 at 11 stages: 32-byte runs, a full DRAM sector; at most
+// 32). 2^24 is 11 + 13 and 2^25 is 11 + 14: two passes. kc != 0 forces the contiguous pass size
+// (the sweep benchmark and the tests use it).
+inline ntt_plan ntt_make_plan(unsigned logn, bool dif, unsigned kc)
+{
+    ntt_plan pl{};
+    if (kc == 0 || kc > NTT_MAX_K)
+        kc = logn >= 25 ? 14 : 13;
+    if (logn <= kc) {
+        pl.count = 1;
+        pl.pass[0] = ntt_pass_desc{0, logn, 0};
+        return pl;
+    }
+    const unsigned rest = logn - kc, nstr = (rest + 10) / 11;
+    ntt_pass_desc str[3];
+    unsigned s_lo = kc;
+    for (unsigned i = 0; i < nstr; i++) {  // from the low stages up
+        unsigned k = rest / nstr + (i < rest % nstr ? 1 : 0);
+        unsigned log_g = 0;
+        while (log_g < 5 && log_g < s_lo && ((size_t)2 << log_g) << k <= NTT_MAX_ELEMS)
+            log_g++;
+        str[i] = ntt_pass_desc{s_lo, k, log_g};
+        s_lo += k;
+    }
+    pl.count = nstr + 1;
+    if (dif) {  // stages descend: strided passes from the top, the contiguous pass last
+        for (unsigned i = 0; i < nstr; i++)
+            pl.pass[i] = str[nstr - 1 - i];
+        pl.pass[nstr] = ntt_pass_desc{0, kc, 0};
+    } else {
+        pl.pass[0] = ntt_pass_desc{0, kc, 0};
+        for (unsigned i = 0; i < nstr; i++)
+            pl.pass[1 + i] = str[i];
+    }
+    return pl;
+}
+
+template <bool DIF, int K>
+struct ntt_pass {
+    static_assert(K > 0 && K <= NTT_MAX_K, "pass size");
+    static constexpr unsigned T = 1u << K;
+    static constexpr unsigned R = K < 4 ? K : 4;  // stages a round keeps in registers
+    static constexpr unsigned E = 1u << R;        // elements a thread holds
+    static constexpr unsigned NR = (K + R - 1) / R;
+
+    // Round i covers t-bits [b0(i), b0(i) + rb(i)); DIF rounds go from the top bit down.
+    static LOOM_HDC unsigned rb(unsigned i) { return (K + NR - 1 - i) / NR; }  // balanced, larger first
+    static LOOM_HDC unsigned b0(unsigned i)
+    {
+        unsigned lo = 0;
+        if (DIF) {
+            lo = K;
+            for (unsigned r = 0; r <= i; r++)
+                lo -= rb(r);
+        } else {
+            for (unsigned r = 0; r < i; r++)
+                lo += rb(r);
         }
-#pragma unroll
-        for (int j = 0; j < NTT_BATCH; j++) {
-            uint32_t e = e0 + j * blockDim.x;
-            if (e < TG)
-                sm[e] = v[j];
+        return lo;
+    }
+    // A round of fewer than R bits gives the thread's other index bits to the t-bits just above
+    // the round (or just below it at the top), so every thread still holds E elements.
+    static LOOM_HDC unsigned xbits(unsigned i) { return R - rb(i); }
+    static LOOM_HDC unsigned xpos(unsigned i)
+    {
+        return b0(i) + rb(i) + xbits(i) <= K ? b0(i) + rb(i) : b0(i) - xbits(i);
+    }
+    // t-bits of a thread's element j in round i.
+    static LOOM_HDC uint32_t jt(unsigned i, unsigned j)
+    {
+        return ((j & ((1u << rb(i)) - 1)) << b0(i)) | ((j >> rb(i)) << xpos(i));
+    }
+    // t-bits that come from the thread index in round i.
+    static LOOM_HDC uint32_t free_mask(unsigned i)
+    {
+        return (T - 1) & ~(((1u << rb(i)) - 1) << b0(i)) & ~(((1u << xbits(i)) - 1) << xpos(i));
+    }
+
+    static LOOM_HD unsigned threads(unsigned log_g) { return (T / E) << log_g; }
+    // Shared-memory words a block needs; group g lives at g * S. The padding (one word in 16,
+    // and a shift of 32 / G banks between groups) keeps both the rounds and the copies free of
+    // bank conflicts.
+    static LOOM_HD uint32_t stride(unsigned log_g) { return T + (T >> 4) + (32u >> log_g); }
+    static LOOM_HD size_t smem_words(unsigned log_g) { return (size_t)stride(log_g) << log_g; }
+    static LOOM_HD uint32_t sm_at(uint32_t t, uint32_t g, uint32_t S) { return g * S + t + (t >> 4); }
+
+    // Scatters the bits of x into the set bits of MASK (lowest first).
+    template <uint32_t MASK>
+    static LOOM_HD uint32_t deposit(uint32_t x)
+    {
+        uint32_t r = 0;
+        unsigned c = 0;
+LOOM_UNROLL
+        for (unsigned p = 0; p < (unsigned)K; p++)
+            if ((MASK >> p) & 1u) {
+                r |= ((x >> c) & 1u) << p;
+                c++;
+            }
+        return r;
+    }
+
+    struct where {
+        uint32_t *col;  // the block's column
+        size_t base;    // index of (t = 0, g = 0) in the column: hi * M + lo0
+        uint32_t lo0;
+    };
+
+    static LOOM_HD where locate(const ntt_args &a, ntt_pass_desc d, size_t block)
+    {
+        const unsigned per_col_log = a.logn - K - d.log_g;  // blocks a column, as a power of two
+        const size_t col = block >> per_col_log, b = block & (((size_t)1 << per_col_log) - 1);
+        const unsigned lo_log = d.s_lo - d.log_g;           // blocks across lo
+        where w;
+        w.col = a.data + col * a.ld;
+        w.lo0 = (uint32_t)(b & (((size_t)1 << lo_log) - 1)) << d.log_g;
+        w.base = ((b >> lo_log) << (d.s_lo + K)) + w.lo0;
+        return w;
+    }
+
+    // The copies: thread tid takes elements tid + i * nt (i < E) of the block in (t, g) order,
+    // g fastest. nt is a multiple of G, so g is the same for all E and t steps by nt / G.
+    // Global -> shared memory, E loads in flight a thread; DIT applies the four-step factor here.
+    static LOOM_HD void copy_in(const ntt_args &a, ntt_pass_desc d, const where &w, uint32_t *sm, unsigned tid)
+    {
+        const unsigned nt = threads(d.log_g);
+        const uint32_t g = tid & ((1u << d.log_g) - 1), t0 = tid >> d.log_g, tstep = nt >> d.log_g;
+        const uint32_t S = stride(d.log_g), lo = w.lo0 + g;
+        const size_t gi0 = w.base + ((size_t)t0 << d.s_lo) + g, gstep = (size_t)tstep << d.s_lo;
+        uint32_t v[E];
+        LOOM_UNROLL
+        for (unsigned i = 0; i < E; i++)
+            v[i] = gi0 + i * gstep < a.n_in ? ld_stream(w.col + gi0 + i * gstep) : 0u;
+        LOOM_UNROLL
+        for (unsigned i = 0; i < E; i++) {
+            const uint32_t t = t0 + i * tstep;
+            if (!DIF && d.s_lo)
+                v[i] = mont_mul(v[i], root_pow(a.tw, d.s_lo + K, lo * brev32(t, K), a.f), a.f.p, a.f.mu);
+            sm[sm_at(t, g, S)] = v[i];
         }
     }
-    __syncthreads();
-    const uint32_t half = T / 2 * G;
-    for (unsigned step = 0; step < k; step++) {
-        const unsigned r = DIF ? k - 1 - step : step;  // DIF runs its stages from the top down
-        const uint32_t hr = 1u << r;
-        for (uint32_t u = threadIdx.x; u < half; u += blockDim.x) {
-            uint32_t g = u & gmask, q = u >> log_g;
-            uint32_t t = ((q >> r) << (r + 1)) | (q & (hr - 1));
-            uint32_t ia = t * G + g, ib = (t + hr) * G + g;
-            uint32_t a_idx = t & (hr - 1);
-            uint32_t w = a_idx ? tw[hr + a_idx] : f.one;  // tw[hr] = w^0 = 1 in Montgomery form
-            if (L > 1)
-                w = mont_mul(w, bases[r][g], p, mu);
-            uint32_t a = sm[ia], bb = sm[ib];
-            if (DIF) {
-                sm[ia] = mod_add(a, bb, p);
-                sm[ib] = mont_mul(mod_sub(a, bb, p), w, p, mu);
-            } else {
-                uint32_t t2 = mont_mul(bb, w, p, mu);
-                sm[ia] = mod_add(a, t2, p);
-                sm[ib] = mod_sub(a, t2, p);
+
+    // Shared -> global memory; DIF applies the four-step factor here, and the LDE scale if asked.
+    static LOOM_HD void copy_out(const ntt_args &a, ntt_pass_desc d, const where &w, const uint32_t *sm, unsigned tid,
+                                 bool scale)
+    {
+        const unsigned nt = threads(d.log_g);
+        const uint32_t g = tid & ((1u << d.log_g) - 1), t0 = tid >> d.log_g, tstep = nt >> d.log_g;
+        const uint32_t S = stride(d.log_g), lo = w.lo0 + g;
+        const size_t gi0 = w.base + ((size_t)t0 << d.s_lo) + g, gstep = (size_t)tstep << d.s_lo;
+        LOOM_UNROLL
+        for (unsigned i = 0; i < E; i++) {
+            const uint32_t t = t0 + i * tstep;
+            const size_t gi = gi0 + i * gstep;
+            uint32_t v = sm[sm_at(t, g, S)];
+            if (DIF && d.s_lo)
+                v = mont_mul(v, root_pow(a.tw, d.s_lo + K, lo * brev32(t, K), a.f), a.f.p, a.f.mu);
+            if (scale) {
+                uint32_t c = mont_mul(ld_tw(a.scale + (gi & 4095)), ld_tw(a.scale + 4096 + (gi >> 12)), a.f.p, a.f.mu);
+                v = mont_mul(v, c, a.f.p, a.f.mu);
+            }
+            st_stream(w.col + gi, v);
+        }
+    }
+
+    // Round I: the thread's E elements from shared memory, rb(I) stages in registers, back.
+    template <unsigned I>
+    static LOOM_HD void round(const ntt_args &a, unsigned log_g, uint32_t *sm, unsigned tid)
+    {
+        constexpr unsigned RB = rb(I), B0 = b0(I);
+        constexpr uint32_t FREE = free_mask(I);
+        const uint32_t p = a.f.p, mu = a.f.mu;
+        const uint32_t tbase = deposit<FREE>(tid & ((T / E) - 1)), g = tid >> (K - R);
+        // tbase and jt(I, j) have disjoint bits, so the padded index splits into two parts.
+        const uint32_t at = g * stride(log_g) + tbase + (tbase >> 4);
+        uint32_t v[E];
+LOOM_UNROLL
+        for (unsigned j = 0; j < E; j++)
+            v[j] = sm[at + jt(I, j) + (jt(I, j) >> 4)];
+LOOM_UNROLL
+        for (unsigned s = 0; s < RB; s++) {
+            const unsigned q = DIF ? RB - 1 - s : s;  // register bit of this stage
+            const unsigned b = B0 + q;                // its t-bit: pairs t and t + 2^b
+            const uint32_t hr = 1u << b, tmask = hr - 1, tlow = tbase & tmask;
+LOOM_UNROLL
+            for (unsigned j = 0; j < E; j++) {
+                if (j & (1u << q))
+                    continue;
+                const unsigned j2 = j | (1u << q);
+                // w_{2hr}^(t mod hr): the same expression for every j with equal low bits, so
+                // the compiler loads each distinct twiddle once.
+                const uint32_t w = b == 0 ? 0u : ld_tw(a.tw + hr + (tlow | (jt(I, j) & tmask)));
+                const uint32_t x = v[j], y = v[j2];
+                if (DIF) {
+                    v[j] = mod_add(x, y, p);
+                    const uint32_t dd = mod_sub(x, y, p);
+                    v[j2] = b == 0 ? dd : mont_mul(dd, w, p, mu);
+                } else {
+                    const uint32_t yw = b == 0 ? y : mont_mul(y, w, p, mu);
+                    v[j] = mod_add(x, yw, p);
+                    v[j2] = mod_sub(x, yw, p);
+                }
             }
         }
-        __syncthreads();
+LOOM_UNROLL
+        for (unsigned j = 0; j < E; j++)
+            sm[at + jt(I, j) + (jt(I, j) >> 4)] = v[j];
     }
-    for (uint32_t e = threadIdx.x; e < TG; e += blockDim.x) {
-        uint32_t g = e & gmask, t = e >> log_g;
-        __stcg(base + (size_t)t * L + g, sm[e]);
+
+    static LOOM_HD void round_at(unsigned i, const ntt_args &a, unsigned log_g, uint32_t *sm, unsigned tid)
+    {
+        switch (i) {
+        case 0: round<0>(a, log_g, sm, tid); break;
+        case 1: if constexpr (NR > 1) round<1>(a, log_g, sm, tid); break;
+        case 2: if constexpr (NR > 2) round<2>(a, log_g, sm, tid); break;
+        case 3: if constexpr (NR > 3) round<3>(a, log_g, sm, tid); break;
+        default: break;
+        }
     }
-}
+};
 
 }  // namespace loom_cuda

@@ -73,6 +73,7 @@ fi
 step benchmarks
 bench_args=()
 [ $quick = 1 ] && bench_args+=(--quick)
+build-gpu/loom-cuda-bench "${bench_args[@]}" --ntt-sweep | tee "$out/ntt-sweep.txt"
 build-gpu/loom-cuda-bench "${bench_args[@]}" --output "$out/cuda-bench.json" | tee "$out/cuda-bench.txt"
 bench_rc=${PIPESTATUS[0]}
 build-gpu/loom devices | tee "$out/devices.txt"
