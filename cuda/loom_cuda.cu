@@ -629,6 +629,25 @@ static void host_gather(uint32_t *dst, const uint32_t *src, size_t n, size_t col
         th.join();
 }
 
+// memcpy of a large block split over threads (one core moves about 10 GB/s, below the DMA rate).
+static void host_copy(void *dst, const void *src, size_t len)
+{
+    unsigned hw = std::thread::hardware_concurrency();
+    unsigned nt = (unsigned)std::min<size_t>(std::max(1u, std::min(hw, 8u)), len / (4 << 20) + 1);
+    if (nt <= 1) {
+        memcpy(dst, src, len);
+        return;
+    }
+    std::vector<std::thread> pool;
+    size_t step = (len / nt + 63) & ~(size_t)63;
+    for (unsigned t = 0; t < nt; t++) {
+        size_t lo = std::min(len, t * step), hi = std::min(len, lo + step);
+        pool.emplace_back([=]() { memcpy((char *)dst + lo, (const char *)src + lo, hi - lo); });
+    }
+    for (auto &th : pool)
+        th.join();
+}
+
 extern "C" int loom_cuda_coset_lde(loom_cuda_dev *d, uint32_t *out, const loom_cuda_field *f, const uint32_t *in,
                                    size_t rows, size_t cols, unsigned added_bits, uint32_t shift, int bit_reverse,
                                    char *err, size_t err_len)
@@ -739,7 +758,9 @@ struct commit_bufs {
     uint32_t *layer = nullptr;     // m_max x 8 digests
     uint32_t *next = nullptr;      // m_max / 2 x 8
     uint32_t *inj = nullptr;       // m_max / 2 x 8
+    size_t pin_bytes = 0;          // bytes of each pinned staging buffer
     cudaEvent_t copied[2] = {nullptr, nullptr}, consumed[2] = {nullptr, nullptr};
+    cudaEvent_t staged[2] = {nullptr, nullptr};  // the DMA out of pin[s] is done
     std::vector<cudaEvent_t> marks;  // pairs around timed regions on the compute stream
     std::vector<int> mark_kind;      // 0 lde, 1 hash, 2 tree
     size_t room = 0;                 // device bytes left in the budget for a whole-trace copy
@@ -785,19 +806,22 @@ static int group_digests(loom_cuda_dev *d, commit_bufs &b, uint32_t *out, const 
         if (b.room >= trace_bytes && dev_buf(d, BUF_TRACE, trace_bytes, &whole) == cudaSuccess) {
             CUDA_OK(cudaEventSynchronize(b.consumed[0]));
             CUDA_OK(cudaEventSynchronize(b.consumed[1]));
-            // Pinning the caller's pages in place lets the copy run at the DMA rate; a copy from
-            // pageable memory goes through the driver's staging buffers at a fraction of it.
-            void *host = (void *)tr->data;
-            const bool pinned = cudaHostRegister(host, trace_bytes, cudaHostRegisterDefault) == cudaSuccess;
-            if (!pinned)
-                cudaGetLastError();  // not fatal: fall back to the pageable copy
-            CUDA_OK(cudaMemcpyAsync(whole, host, trace_bytes, cudaMemcpyHostToDevice, d->copy));
-            CUDA_OK(cudaEventRecord(b.copied[0], d->copy));
-            CUDA_OK(cudaStreamWaitEvent(d->comp, b.copied[0], 0));
-            if (pinned) {
-                CUDA_OK(cudaEventSynchronize(b.copied[0]));
-                CUDA_OK(cudaHostUnregister(host));
+            // The trace goes up in slices through the two pinned staging buffers: host threads
+            // copy slice k into one while the DMA engine moves slice k - 1 out of the other.
+            // Pinning the caller's pages in place (cudaHostRegister) costs more than this whole
+            // copy, and a copy from pageable memory goes through the driver's small staging.
+            const char *host = (const char *)tr->data;
+            for (size_t off = 0, k = 0; off < trace_bytes; off += b.pin_bytes, k++) {
+                const int s = (int)(k % 2);
+                const size_t len = std::min(b.pin_bytes, trace_bytes - off);
+                CUDA_OK(cudaEventSynchronize(b.staged[s]));
+                host_copy(b.pin[s], host + off, len);
+                CUDA_OK(cudaMemcpyAsync((char *)whole + off, b.pin[s], len, cudaMemcpyHostToDevice, d->copy));
+                CUDA_OK(cudaEventRecord(b.staged[s], d->copy));
             }
+            // The chunk path below refills the same staging buffers: wait for the last slices.
+            CUDA_OK(cudaEventSynchronize(b.staged[0]));
+            CUDA_OK(cudaEventSynchronize(b.staged[1]));
             st->bytes_h2d += trace_bytes;
         }
         for (size_t c0 = 0; c0 < tr->cols; c0 += CHUNK_COLS) {
@@ -902,12 +926,21 @@ extern "C" int loom_cuda_commit(loom_cuda_dev *d, uint32_t root[8], loom_cuda_st
     CUDA_OK(dev_buf(d, BUF_LAYER, m_max * 8 * sizeof(uint32_t), &b.layer));
     CUDA_OK(dev_buf(d, BUF_NEXT, std::max<size_t>(m_max / 2, 1) * 8 * sizeof(uint32_t), &b.next));
     CUDA_OK(dev_buf(d, BUF_INJ, std::max<size_t>(m_max / 2, 1) * 8 * sizeof(uint32_t), &b.inj));
+    {
+        // Staging: one chunk of columns, and slices of up to 64 MiB of a whole trace.
+        size_t trace_max = 0;
+        for (size_t i = 0; i < n_traces; i++)
+            trace_max = std::max(trace_max, traces[i].rows * traces[i].cols * sizeof(uint32_t));
+        b.pin_bytes = std::max(n_max * CHUNK_COLS * sizeof(uint32_t), std::min(trace_max, (size_t)64 << 20));
+    }
     for (int s = 0; s < 2; s++) {
         CUDA_OK(dev_buf(d, BUF_IN0 + s, n_max * CHUNK_COLS * sizeof(uint32_t), &b.dev_in[s]));
-        CUDA_OK(pin_buf(d, PIN_0 + s, n_max * CHUNK_COLS * sizeof(uint32_t), &b.pin[s]));
+        CUDA_OK(pin_buf(d, PIN_0 + s, b.pin_bytes, &b.pin[s]));
         CUDA_OK(cudaEventCreateWithFlags(&b.copied[s], cudaEventDisableTiming));
         CUDA_OK(cudaEventCreateWithFlags(&b.consumed[s], cudaEventDisableTiming));
+        CUDA_OK(cudaEventCreateWithFlags(&b.staged[s], cudaEventDisableTiming));
         CUDA_OK(cudaEventRecord(b.consumed[s], d->comp));
+        CUDA_OK(cudaEventRecord(b.staged[s], d->copy));
     }
     {
         // Leaves: the tallest group.
@@ -971,6 +1004,8 @@ done:
             cudaEventDestroy(b.copied[s]);
         if (b.consumed[s])
             cudaEventDestroy(b.consumed[s]);
+        if (b.staged[s])
+            cudaEventDestroy(b.staged[s]);
     }
     if (t0)
         cudaEventDestroy(t0);
