@@ -129,22 +129,24 @@ struct ntt_plan {
     ntt_pass_desc pass[4];  // in execution order
 };
 
-// The pass plan of a 2^logn transform: one pass up to 2^13; above that a contiguous pass of kc
-// stages (13, or 14 from 2^25 on) and strided passes of at most 11 stages, balanced, each with as
-// many groups a block as fit (at least 8 at 11 stages: 32-byte runs, a full DRAM sector; at most
-// 32). 2^24 is 11 + 13 and 2^25 is 11 + 14: two passes. kc != 0 forces the contiguous pass size
-// (the sweep benchmark and the tests use it).
+// The pass plan of a 2^logn transform: one pass up to 2^11; above that a contiguous pass of kc
+// = 11 stages and strided passes of at most 9 stages, balanced, with 32 groups a block (128-byte
+// runs). Measured on an H100 (loom-cuda-bench --ntt-sweep, docs/benchmarks.md): strided passes
+// with 8 or 16 groups (32- or 64-byte runs) ran at half the speed, and passes whose blocks hold
+// more than 2^11 elements lose more to barriers (one or two blocks an SM) than a third pass over
+// memory costs; 2^24 is 11 + 7 + 6. kc != 0 forces the contiguous pass size (the sweep
+// benchmark and the tests use it).
 inline ntt_plan ntt_make_plan(unsigned logn, bool dif, unsigned kc)
 {
     ntt_plan pl{};
     if (kc == 0 || kc > NTT_MAX_K)
-        kc = logn >= 25 ? 14 : 13;
+        kc = 11;
     if (logn <= kc) {
         pl.count = 1;
         pl.pass[0] = ntt_pass_desc{0, logn, 0};
         return pl;
     }
-    const unsigned rest = logn - kc, nstr = (rest + 10) / 11;
+    const unsigned rest = logn - kc, nstr = (rest + 8) / 9;
     ntt_pass_desc str[3];
     unsigned s_lo = kc;
     for (unsigned i = 0; i < nstr; i++) {  // from the low stages up
