@@ -61,18 +61,19 @@ LOOM_HD uint32_t mul_lazy(uint32_t a, uint32_t b) { return redc_lazy<P, MU>((uin
 template <uint32_t P, uint32_t MU>
 LOOM_HD uint32_t mul(uint32_t a, uint32_t b) { return p2_reduce<P>(mul_lazy<P, MU>(a, b)); }
 
-// x^DEG for canonical x, canonical result. Only products whose operands are both below 2p
-// would break a b < p R (4 p^2 > p R), so x^2 is reduced before it is squared and x^3 is not.
+// x^DEG for canonical x, canonical result. A product of a value below 2p and a canonical one
+// keeps a b < 2p^2 < p R; two values below 2p would not (4 p^2 > p R). So x^7 goes
+// x^2 (lazy), x^3 = x^2 x (reduced), x^6 = (x^3)^2 (lazy), x^7 = x^6 x: two reductions where
+// x^7 = x^3 x^4 needs three (x^2 and x^4 both squared or multiplied by a lazy x^3).
 template <uint32_t P, uint32_t MU, int DEG>
 LOOM_HD uint32_t sbox(uint32_t x)
 {
     uint32_t x2 = mul_lazy<P, MU>(x, x);  // < 2p
+    uint32_t x3 = mul<P, MU>(x2, x);
     if (DEG == 3)
-        return mul<P, MU>(x2, x);  // x2 x < 2p^2 < p R
-    x2 = p2_reduce<P>(x2);
-    uint32_t x3 = mul_lazy<P, MU>(x2, x);  // < 2p
-    uint32_t x4 = mul<P, MU>(x2, x2);
-    return mul<P, MU>(x3, x4);  // x3 x4 < 2p^2 < p R
+        return x3;
+    uint32_t x6 = mul_lazy<P, MU>(x3, x3);  // < 2p
+    return mul<P, MU>(x6, x);
 }
 
 // ---------------------------------------------------------------- linear layers
