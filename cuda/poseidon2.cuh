@@ -61,10 +61,10 @@ LOOM_HD uint32_t mul_lazy(uint32_t a, uint32_t b) { return redc_lazy<P, MU>((uin
 template <uint32_t P, uint32_t MU>
 LOOM_HD uint32_t mul(uint32_t a, uint32_t b) { return p2_reduce<P>(mul_lazy<P, MU>(a, b)); }
 
-// x^DEG for canonical x, canonical result. A product of a value below 2p and a canonical one
-// keeps a b < 2p^2 < p R; two values below 2p would not (4 p^2 > p R). So x^7 goes
-// x^2 (lazy), x^3 = x^2 x (reduced), x^6 = (x^3)^2 (lazy), x^7 = x^6 x: two reductions where
-// x^7 = x^3 x^4 needs three (x^2 and x^4 both squared or multiplied by a lazy x^3).
+// x^DEG for canonical x, canonical result. A value below 2p times a canonical one keeps
+// a b < 2p^2 < p R (2p < R); two values below 2p would not (4 p^2 > p R). So x^7 goes
+// x^2 (lazy), x^3 = x^2 x (reduced), x^6 = (x^3)^2 (lazy), x^7 = x^6 x: two reductions, where
+// x^7 = x^3 x^4 needs three (x^2 before squaring it, x^4 to meet a lazy x^3, and x^7).
 template <uint32_t P, uint32_t MU, int DEG>
 LOOM_HD uint32_t sbox(uint32_t x)
 {
@@ -116,9 +116,10 @@ LOOM_HD void external_layer(uint32_t (&s)[W])
 //            V_i s_i + sum. With sum = hi 2^32 + lo (hi < 2^4), X = lo (R mod p) + hi (R^2 mod p):
 //            R mod p = 2^32 - 2p is below 2^28 for both primes, so X < 2^60 + 2^4 p.
 // Bound: t_i < p^2 + max(X) < p^2 + 2^60 + 2^36 < p R (p^2 < 2^62, p R > 2^62.9), so each
-// result is in [0, 2p) and one conditional subtraction makes it canonical. One product per word
-// whatever the diagonal is: on the GPU a product (3 multiply-adds) costs no more than the shifts
-// and additions of a multiplier-free 2^-n.
+// result is in [0, 2p) and one conditional subtraction makes it canonical. Plonky3's diagonal
+// (small integers and +-2^-n) is not special-cased: with the sum folded into the product, a word
+// costs 4 instructions, while 2^-n by shifts (hi - lo r 2^(k-n)) plus the add is 6, and 2 only
+// for V_i = 1. So one code path serves every instance and any diagonal table.
 template <int W, bool LEGACY, uint32_t P, uint32_t MU>
 LOOM_HD void internal_layer(uint32_t (&s)[W], const uint32_t *diag)
 {
