@@ -548,11 +548,8 @@ extern "C" int loom_cuda_load_perm(loom_cuda_dev *d, const loom_cuda_perm *perm,
         return LOOM_CUDA_BAD_ARG;
     }
     p2_consts c;
-    memset(&c, 0, sizeof c);
-    memcpy(c.ext_initial, perm->ext_initial, 4 * perm->width * sizeof(uint32_t));
-    memcpy(c.ext_final, perm->ext_final, 4 * perm->width * sizeof(uint32_t));
-    memcpy(c.internal, perm->internal, perm->rounds_p * sizeof(uint32_t));
-    memcpy(c.diag, perm->diag, perm->width * sizeof(uint32_t));
+    p2_fill_consts(c, perm->width, perm->rounds_p, perm->legacy != 0, perm->babybear ? BB_P : KB_P,
+                   perm->babybear ? BB_MU : KB_MU, perm->ext_initial, perm->internal, perm->ext_final, perm->diag);
     CUDA_OK(cudaSetDevice(d->ordinal));
     CUDA_OK(cudaMemcpyToSymbol(c_p2, &c, sizeof c, perm->slot * sizeof c));
 done:
