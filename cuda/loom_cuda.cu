@@ -354,9 +354,11 @@ done:
     return rc;
 }
 
-// One NTT pass: load the block's groups, the rounds with a barrier after each, store.
+// One NTT pass: load the block's groups, the rounds with a barrier after each, store. Blocks hold
+// at most 16384 elements in at most 32 groups, so a pass of K <= 8 stages has at most 512 threads
+// a block and may use 128 registers (at 64, the small DIT passes spilled).
 template <bool DIF, int K>
-__global__ void __launch_bounds__(1024) ntt_kernel(ntt_args a, ntt_pass_desc d, int scale)
+__global__ void __launch_bounds__(K <= 8 ? 512 : 1024) ntt_kernel(ntt_args a, ntt_pass_desc d, int scale)
 {
     extern __shared__ uint32_t ntt_sm[];
     using P = ntt_pass<DIF, K>;
