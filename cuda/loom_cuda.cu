@@ -52,11 +52,6 @@ static void set_err(char *err, size_t len, const char *what, const char *file, i
 
 // ------------------------------------------------------------------ kernels
 
-__device__ __forceinline__ size_t brev(size_t i, unsigned bits)
-{
-    return bits ? (size_t)(__brevll((unsigned long long)i) >> (64 - bits)) : 0;
-}
-
 struct gens_t {
     uint32_t g[28];  // Montgomery form of the 2^k-th root (or its inverse), k = 0..27
 };
@@ -96,7 +91,7 @@ __global__ void gather_kernel(uint32_t *dst, size_t ld, const uint32_t *src, siz
     size_t i = (size_t)blockIdx.x * blockDim.x + threadIdx.x;
     if (i >= n)
         return;
-    const uint32_t *row = src + (bitrev ? brev(i, logn) : i) * src_ld;
+    const uint32_t *row = src + (bitrev ? brev32((uint32_t)i, logn) : i) * src_ld;
     for (unsigned c = 0; c < k; c++)
         dst[c * ld + i] = __ldg(row + c);
 }
@@ -110,7 +105,7 @@ __global__ void transpose_out_kernel(uint32_t *dst, const uint32_t *src, size_t 
     if (x >= m * k)
         return;
     size_t i = x / k, c = x % k;
-    size_t r = natural ? brev(i, logm) : i;
+    size_t r = natural ? brev32((uint32_t)i, logm) : i;
     dst[x] = src[c * ld + r];
 }
 
@@ -605,17 +600,13 @@ static unsigned log2_exact(size_t x)
     return k;
 }
 
-// Copies columns [c0, c0 + k) of a row-major host matrix into a row-major n x k staging buffer.
-// Large gathers are split over threads: one thread moving 32-byte pieces runs far below the
-// host-to-device copy it feeds.
-static void host_gather(uint32_t *dst, const uint32_t *src, size_t n, size_t cols, size_t c0, unsigned k)
+// Runs part(lo, hi) over [0, n) split across up to 8 threads, one per `grain` items at least:
+// one core moving memory runs well below the host-to-device copy it feeds.
+template <typename F>
+static void host_parallel(size_t n, size_t grain, F part)
 {
-    auto part = [=](size_t lo, size_t hi) {
-        for (size_t i = lo; i < hi; i++)
-            memcpy(dst + i * k, src + i * cols + c0, k * sizeof(uint32_t));
-    };
     unsigned hw = std::thread::hardware_concurrency();
-    unsigned nt = (unsigned)std::min<size_t>(std::max(1u, std::min(hw, 8u)), n / 65536 + 1);
+    unsigned nt = (unsigned)std::min<size_t>(std::max(1u, std::min(hw, 8u)), n / grain + 1);
     if (nt <= 1) {
         part(0, n);
         return;
@@ -628,23 +619,21 @@ static void host_gather(uint32_t *dst, const uint32_t *src, size_t n, size_t col
         th.join();
 }
 
-// memcpy of a large block split over threads (one core moves about 10 GB/s, below the DMA rate).
+// Copies columns [c0, c0 + k) of a row-major host matrix into a row-major n x k staging buffer.
+static void host_gather(uint32_t *dst, const uint32_t *src, size_t n, size_t cols, size_t c0, unsigned k)
+{
+    host_parallel(n, 65536, [=](size_t lo, size_t hi) {
+        for (size_t i = lo; i < hi; i++)
+            memcpy(dst + i * k, src + i * cols + c0, k * sizeof(uint32_t));
+    });
+}
+
+// memcpy of a large block, split over threads in 4 MiB pieces at least.
 static void host_copy(void *dst, const void *src, size_t len)
 {
-    unsigned hw = std::thread::hardware_concurrency();
-    unsigned nt = (unsigned)std::min<size_t>(std::max(1u, std::min(hw, 8u)), len / (4 << 20) + 1);
-    if (nt <= 1) {
-        memcpy(dst, src, len);
-        return;
-    }
-    std::vector<std::thread> pool;
-    size_t step = (len / nt + 63) & ~(size_t)63;
-    for (unsigned t = 0; t < nt; t++) {
-        size_t lo = std::min(len, t * step), hi = std::min(len, lo + step);
-        pool.emplace_back([=]() { memcpy((char *)dst + lo, (const char *)src + lo, hi - lo); });
-    }
-    for (auto &th : pool)
-        th.join();
+    host_parallel(len, (size_t)4 << 20, [=](size_t lo, size_t hi) {
+        memcpy((char *)dst + lo, (const char *)src + lo, hi - lo);
+    });
 }
 
 extern "C" int loom_cuda_coset_lde(loom_cuda_dev *d, uint32_t *out, const loom_cuda_field *f, const uint32_t *in,
@@ -926,7 +915,8 @@ extern "C" int loom_cuda_commit(loom_cuda_dev *d, uint32_t root[8], loom_cuda_st
     CUDA_OK(dev_buf(d, BUF_NEXT, std::max<size_t>(m_max / 2, 1) * 8 * sizeof(uint32_t), &b.next));
     CUDA_OK(dev_buf(d, BUF_INJ, std::max<size_t>(m_max / 2, 1) * 8 * sizeof(uint32_t), &b.inj));
     {
-        // Staging: one chunk of columns, and slices of up to 64 MiB of a whole trace.
+        // Staging: each buffer holds one chunk of columns, and at least min(largest trace, 64 MiB)
+        // so that whole traces go up in large slices.
         size_t trace_max = 0;
         for (size_t i = 0; i < n_traces; i++)
             trace_max = std::max(trace_max, traces[i].rows * traces[i].cols * sizeof(uint32_t));

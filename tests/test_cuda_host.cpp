@@ -12,36 +12,19 @@
  * factors and the groups a block are all exercised without a GPU. test_cuda checks the same on
  * the GPU itself.
  *
- * Random inputs: SplitMix64 seeded with LOOM_TEST_SEED or a fixed default; the seed is printed.
+ * Random inputs come from test_util.h (seed from LOOM_TEST_SEED, printed).
  */
-#include <stdarg.h>
-#include <stddef.h>
-#include <setjmp.h>
-#include <stdint.h>
-extern "C" {
-#include <cmocka.h>
-}
-
-#include <stdio.h>
-#include <stdlib.h>
-
 #include <vector>
+
+extern "C" {  // Debian's cmocka.h has no C++ guards
+#include "test_util.h"
+}
 
 #include "loom/field.h"
 #include "loom/ntt.h"
 #include "ntt.cuh"
 
 using namespace loom_cuda;
-
-static uint64_t g_seed = UINT64_C(0x6c6f6f6d2d637564); /* "loom-cud" */
-
-static uint64_t splitmix(uint64_t *s)
-{
-    uint64_t z = (*s += UINT64_C(0x9e3779b97f4a7c15));
-    z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
-    z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
-    return z ^ (z >> 31);
-}
 
 static field_params params(const loom_field *f) { return field_params{f->p, f->mu, f->r_mod_p}; }
 
@@ -133,14 +116,6 @@ static void emulate_ntt(uint32_t *data, size_t ld, size_t cols, unsigned logn, b
     }
 }
 
-static size_t brev(size_t i, unsigned bits)
-{
-    size_t r = 0;
-    for (unsigned b = 0; b < bits; b++)
-        r |= ((i >> b) & 1) << (bits - 1 - b);
-    return r;
-}
-
 static const unsigned KCS[] = {0, 1, 2, 3, 4, 5, 7, 9};  // 0: the default plan
 
 static void check_eq(const char *what, const loom_field *f, unsigned logn, unsigned kc, size_t col, size_t row,
@@ -148,7 +123,7 @@ static void check_eq(const char *what, const loom_field *f, unsigned logn, unsig
 {
     if (got != want)
         fail_msg("%s (%s, 2^%u, kc %u, seed 0x%016llx): column %zu row %zu: got %u, expected %u", what, f->name, logn,
-                 kc, (unsigned long long)g_seed, col, row, got, want);
+                 kc, (unsigned long long)test_seed(), col, row, got, want);
 }
 
 static void test_forward_inverse(void **state)
@@ -160,10 +135,10 @@ static void test_forward_inverse(void **state)
         for (unsigned logn = 1; logn <= 15; logn++) {
             const size_t n = (size_t)1 << logn, cols = logn > 12 ? 2 : 3;
             const std::vector<uint32_t> tw = twiddles(f, logn, false), itw = twiddles(f, logn, true);
-            uint64_t rs = g_seed ^ (id * 1000 + logn);
+            test_rng rs = {test_seed() ^ (id * 1000 + logn)};
             std::vector<uint32_t> rowmaj(n * cols), colmaj(n * cols);
             for (size_t i = 0; i < n * cols; i++)
-                rowmaj[i] = (uint32_t)(splitmix(&rs) % f->p);
+                rowmaj[i] = test_element(&rs, f->p);
             std::vector<uint32_t> ref = rowmaj, iref = rowmaj;
             assert_int_equal(loom_dft_batch(f, ref.data(), n, cols), LOOM_OK);
             assert_int_equal(loom_idft_batch(f, iref.data(), n, cols), LOOM_OK);
@@ -178,11 +153,11 @@ static void test_forward_inverse(void **state)
                 emulate_ntt(colmaj.data(), n, cols, logn, true, tw.data(), f, n, NULL, kc);
                 for (size_t c = 0; c < cols; c++)
                     for (size_t i = 0; i < n; i++)
-                        check_eq("forward DIF", f, logn, kc, c, i, colmaj[c * n + i], ref[brev(i, logn) * cols + c]);
+                        check_eq("forward DIF", f, logn, kc, c, i, colmaj[c * n + i], ref[brev32((uint32_t)i, logn) * cols + c]);
                 /* inverse: bit-reversed in, natural out, not divided by n */
                 for (size_t c = 0; c < cols; c++)
                     for (size_t i = 0; i < n; i++)
-                        colmaj[c * n + i] = rowmaj[brev(i, logn) * cols + c];
+                        colmaj[c * n + i] = rowmaj[brev32((uint32_t)i, logn) * cols + c];
                 emulate_ntt(colmaj.data(), n, cols, logn, false, itw.data(), f, n, NULL, kc);
                 for (size_t c = 0; c < cols; c++)
                     for (size_t i = 0; i < n; i++)
@@ -206,10 +181,10 @@ static void test_coset_lde(void **state)
                 const size_t n = (size_t)1 << logn, m = (size_t)1 << logm, cols = 2;
                 const std::vector<uint32_t> tw = twiddles(f, logm, false), itw = twiddles(f, logn, true);
                 const std::vector<uint32_t> coef = coef_table(f, logn, shift);
-                uint64_t rs = g_seed ^ (id * 7777 + logn * 10 + bits);
+                test_rng rs = {test_seed() ^ (id * 7777 + logn * 10 + bits)};
                 std::vector<uint32_t> in(n * cols), ref(m * cols), lde(m * cols);
                 for (size_t i = 0; i < n * cols; i++)
-                    in[i] = (uint32_t)(splitmix(&rs) % f->p);
+                    in[i] = test_element(&rs, f->p);
                 assert_int_equal(loom_coset_lde_batch(f, ref.data(), in.data(), n, cols, bits, shift), LOOM_OK);
                 for (unsigned kc : KCS) {
                     if (kc && kc >= logm)
@@ -219,14 +194,14 @@ static void test_coset_lde(void **state)
                         lde[i] = 0xfffffff0u;
                     for (size_t c = 0; c < cols; c++)
                         for (size_t i = 0; i < n; i++)
-                            lde[c * m + i] = in[brev(i, logn) * cols + c];
+                            lde[c * m + i] = in[brev32((uint32_t)i, logn) * cols + c];
                     emulate_ntt(lde.data(), m, cols, logn, false, itw.data(), f, n, coef.data(), kc);
                     if (logn == 0)  /* run_ntt does nothing for one row; the factor is 1 */
                         assert_int_equal(loom_field_from_monty(f, coef[0]), 1);
                     emulate_ntt(lde.data(), m, cols, logm, true, tw.data(), f, n, NULL, kc);
                     for (size_t c = 0; c < cols; c++)
                         for (size_t i = 0; i < m; i++)
-                            check_eq("coset LDE", f, logm, kc, c, i, lde[c * m + i], ref[brev(i, logm) * cols + c]);
+                            check_eq("coset LDE", f, logm, kc, c, i, lde[c * m + i], ref[brev32((uint32_t)i, logm) * cols + c]);
                 }
             }
         }
@@ -270,10 +245,7 @@ static void test_plans(void **state)
 
 int main(void)
 {
-    const char *s = getenv("LOOM_TEST_SEED");
-    if (s && *s)
-        g_seed = strtoull(s, NULL, 0);
-    printf("test_cuda_host: seed 0x%016llx (set LOOM_TEST_SEED to replay)\n", (unsigned long long)g_seed);
+    test_seed();
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_plans),
         cmocka_unit_test(test_forward_inverse),
