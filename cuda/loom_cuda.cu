@@ -8,6 +8,9 @@
 #include <string.h>
 
 #include <algorithm>
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
 #include <thread>
 #include <vector>
 
@@ -1000,6 +1003,554 @@ done:
         cudaEventDestroy(t0);
     if (t1)
         cudaEventDestroy(t1);
+    return rc;
+}
+
+// ------------------------------------------------------------------ one commit over several GPUs
+
+namespace {
+
+// The device threads of a multi-GPU commit meet here between rounds; a failure releases everyone.
+class host_barrier {
+  public:
+    explicit host_barrier(int n) : n_(n) {}
+    bool wait()  // false once some thread has failed
+    {
+        std::unique_lock<std::mutex> l(m_);
+        if (failed_)
+            return false;
+        const unsigned long gen = gen_;
+        if (++count_ == n_) {
+            count_ = 0;
+            gen_++;
+            cv_.notify_all();
+            return true;
+        }
+        cv_.wait(l, [&] { return gen_ != gen || failed_; });
+        return !failed_;
+    }
+    void fail()
+    {
+        std::lock_guard<std::mutex> l(m_);
+        failed_ = true;
+        cv_.notify_all();
+    }
+
+  private:
+    std::mutex m_;
+    std::condition_variable cv_;
+    int n_, count_ = 0;
+    unsigned long gen_ = 0;
+    bool failed_ = false;
+};
+
+struct chunk_ref {
+    const loom_cuda_matrix *tr;
+    size_t c0;
+    unsigned k;
+};
+
+enum { MK_LDE, MK_HASH, MK_TREE, MK_PEER };
+
+struct multi_dev {
+    loom_cuda_dev *d = nullptr;
+    uint32_t *state = nullptr;  // Montgomery-form sponge states of the rows this device absorbs
+    uint32_t *lde = nullptr;    // exchange: one extended chunk (m x 8); chain: the device's whole block
+    uint32_t *recv = nullptr;   // exchange: the other devices' row slices of a round (n x 8 x mN)
+    uint32_t *layer = nullptr, *next = nullptr, *coef = nullptr;
+    uint32_t *dev_in[2] = {nullptr, nullptr}, *pin[2] = {nullptr, nullptr};
+    const uint32_t *tw = nullptr, *itw = nullptr;
+    cudaEvent_t copied[2] = {nullptr, nullptr}, consumed[2] = {nullptr, nullptr};
+    cudaEvent_t sent = nullptr, absorbed = nullptr, leaves = nullptr;
+    std::vector<cudaEvent_t> marks;  // pairs around timed work on the compute stream
+    std::vector<int> kinds;
+    size_t lo = 0, hi = 0;  // chain: this device's chunks
+    uint64_t perms = 0, h2d = 0, peer = 0;
+    int rc = LOOM_CUDA_OK;
+    char err[512] = "";
+};
+
+struct multi_job {
+    int n = 0, mode = 0;
+    size_t rows = 0, m = 0, mN = 0, mb = 0;  // trace rows, extended rows, rows a device hashes, chain block
+    unsigned logn = 0, logm = 0;
+    const loom_cuda_field *f = nullptr;
+    const loom_cuda_perm *perm = nullptr;
+    std::vector<multi_dev> dev;
+    std::vector<chunk_ref> chunks;
+    std::vector<unsigned> pos;  // pos[q]: the rate position where chunk q starts; pos[C]: after the last
+    std::vector<cudaEvent_t> block_ev;  // chain: [i * blocks + b], device i's state block b has left
+};
+
+}  // namespace
+
+static int mmark(multi_dev &md, int kind)
+{
+    int rc = LOOM_CUDA_OK;
+    char *err = md.err;
+    const size_t err_len = sizeof md.err;
+    cudaEvent_t e = nullptr;
+    CUDA_OK(cudaEventCreate(&e));
+    md.marks.push_back(e);
+    md.kinds.push_back(kind);
+    CUDA_OK(cudaEventRecord(e, md.d->comp));
+done:
+    return rc;
+}
+
+// Absorbs k columns (column-major at src, leading dimension ld) into `rows` states, starting at
+// rate position pos, permuting whenever a block of 8 fills.
+static int absorb_cols(multi_dev &md, const loom_cuda_perm *perm, uint32_t *state, const uint32_t *src, size_t ld,
+                       size_t rows, unsigned k, unsigned pos)
+{
+    int rc = LOOM_CUDA_OK;
+    char *err = md.err;
+    const size_t err_len = sizeof md.err;
+    for (unsigned first = 0; first < k;) {
+        const unsigned take = std::min(k - first, 8 - pos);
+        const int full = pos + take == 8;
+        P2_LAUNCH16(perm, absorb_kernel, blocks_for(rows, 128), 128, md.d->comp, state, src, ld, rows, first, pos,
+                    take, full, perm->slot);
+        LAUNCH_OK();
+        if (full)
+            md.perms += rows;
+        first += take;
+        pos = (pos + take) % 8;
+    }
+done:
+    return rc;
+}
+
+// Uploads chunk c (the slot_no-th chunk this device loads) and extends it into dst (ld m,
+// bit-reversed rows), on the device's streams; call with the device current.
+static int load_chunk(multi_job &j, multi_dev &md, const chunk_ref &c, size_t slot_no, uint32_t *dst)
+{
+    int rc = LOOM_CUDA_OK;
+    char *err = md.err;
+    const size_t err_len = sizeof md.err;
+    loom_cuda_dev *d = md.d;
+    const int s = (int)(slot_no % 2);
+    const size_t bytes = j.rows * c.k * sizeof(uint32_t);
+    CUDA_OK(cudaEventSynchronize(md.copied[s]));  // the copy out of pin[s] two chunks ago is done
+    host_gather(md.pin[s], c.tr->data, j.rows, c.tr->cols, c.c0, c.k);
+    CUDA_OK(cudaStreamWaitEvent(d->copy, md.consumed[s], 0));  // and dev_in[s] has been read
+    CUDA_OK(cudaMemcpyAsync(md.dev_in[s], md.pin[s], bytes, cudaMemcpyHostToDevice, d->copy));
+    CUDA_OK(cudaEventRecord(md.copied[s], d->copy));
+    md.h2d += bytes;
+    CUDA_OK(cudaStreamWaitEvent(d->comp, md.copied[s], 0));
+    if ((rc = mmark(md, MK_LDE)))
+        goto done;
+    gather_kernel<<<blocks_for(j.rows, 256), 256, 0, d->comp>>>(dst, j.m, md.dev_in[s], j.rows, j.logn, c.k, 1, c.k);
+    LAUNCH_OK();
+    CUDA_OK(cudaEventRecord(md.consumed[s], d->comp));
+    if ((rc = extend_columns(d, dst, j.m, j.logn, j.logm, c.k, md.coef, md.itw, md.tw, j.f, err, err_len)))
+        goto done;
+    rc = mmark(md, MK_LDE);
+done:
+    return rc;
+}
+
+// The subtree over mN digests at `leaves` (on md's device): the levels alternate between next
+// and layer (the leaves are dead once the first level is made; in chain mode the last device's
+// own leaves sit past the first mN / 4 digests of layer). *root points at the root on the device.
+static int subtree(multi_job &j, multi_dev &md, const uint32_t *leaves, const uint32_t **root)
+{
+    int rc = LOOM_CUDA_OK;
+    char *err = md.err;
+    const size_t err_len = sizeof md.err;
+    const uint32_t *cur = leaves;
+    uint32_t *bufs[2] = {md.next, md.layer};
+    if ((rc = mmark(md, MK_TREE)))
+        goto done;
+    for (size_t len = j.mN / 2, lv = 0; len >= 1; len /= 2, lv++) {
+        uint32_t *out = bufs[lv % 2];
+        P2_LAUNCH16(j.perm, compress_kernel, blocks_for(len, 128), 128, md.d->comp, out, cur, 16, cur + 8, 16, len,
+                    j.perm->slot);
+        LAUNCH_OK();
+        md.perms += len;
+        cur = out;
+    }
+    rc = mmark(md, MK_TREE);
+    *root = cur;
+done:
+    return rc;
+}
+
+// The sponge's padding permutation (a partial last block) and the digests of `rows` states.
+static int finish_leaves(multi_job &j, multi_dev &md, uint32_t *state, uint32_t *digests, size_t rows)
+{
+    int rc = LOOM_CUDA_OK;
+    char *err = md.err;
+    const size_t err_len = sizeof md.err;
+    const unsigned pos_end = j.pos.back();
+    if (pos_end != 0) {  // overwrite mode leaves the other rate words as they are
+        P2_LAUNCH16(j.perm, absorb_kernel, blocks_for(rows, 128), 128, md.d->comp, state, state, rows, rows, 0,
+                    pos_end, 0, 1, j.perm->slot);
+        LAUNCH_OK();
+        md.perms += rows;
+    }
+    digest_kernel<<<blocks_for(rows * 8, 256), 256, 0, md.d->comp>>>(digests, state, rows, fparams(j.f));
+    LAUNCH_OK();
+done:
+    return rc;
+}
+
+// Exchange mode, device i: round r extends chunk r n + i, sends every device its row slice, then
+// absorbs the round's n chunks for its own rows.
+static void exchange_worker(multi_job *jp, int i, host_barrier *bar, uint32_t *roots)
+{
+    multi_job &j = *jp;
+    multi_dev &md = j.dev[i];
+    loom_cuda_dev *d = md.d;
+    int rc = LOOM_CUDA_OK;
+    char *err = md.err;
+    const size_t err_len = sizeof md.err;
+    const size_t C = j.chunks.size(), n = (size_t)j.n, rounds = (C + n - 1) / n;
+    CUDA_OK(cudaSetDevice(d->ordinal));
+    for (size_t r = 0; r < rounds; r++) {
+        const size_t q = r * n + i;
+        if (q < C && (rc = load_chunk(j, md, j.chunks[q], r, md.lde)))
+            goto done;
+        if (q < C && n > 1) {
+            // The receivers must have absorbed the previous round out of their slot for us.
+            for (size_t o = 0; o < n; o++)
+                if (o != (size_t)i)
+                    CUDA_OK(cudaStreamWaitEvent(d->comp, j.dev[o].absorbed, 0));
+            if ((rc = mmark(md, MK_PEER)))
+                goto done;
+            for (size_t o = 0; o < n; o++) {
+                if (o == (size_t)i)
+                    continue;
+                for (unsigned c = 0; c < j.chunks[q].k; c++)
+                    CUDA_OK(cudaMemcpyPeerAsync(j.dev[o].recv + ((size_t)i * 8 + c) * j.mN, j.dev[o].d->ordinal,
+                                                md.lde + (size_t)c * j.m + o * j.mN, d->ordinal,
+                                                j.mN * sizeof(uint32_t), d->comp));
+                md.peer += (uint64_t)j.chunks[q].k * j.mN * sizeof(uint32_t);
+            }
+            if ((rc = mmark(md, MK_PEER)))
+                goto done;
+        }
+        CUDA_OK(cudaEventRecord(md.sent, d->comp));
+        if (!bar->wait())
+            return;
+        for (size_t o = 0; o < n; o++)
+            if (o != (size_t)i)
+                CUDA_OK(cudaStreamWaitEvent(d->comp, j.dev[o].sent, 0));
+        if ((rc = mmark(md, MK_HASH)))
+            goto done;
+        for (size_t o = 0; o < n && r * n + o < C; o++) {
+            const size_t q2 = r * n + o;
+            const bool mine = o == (size_t)i;
+            const uint32_t *src = mine ? md.lde + (size_t)i * j.mN : md.recv + o * 8 * j.mN;
+            if ((rc = absorb_cols(md, j.perm, md.state, src, mine ? j.m : j.mN, j.mN, j.chunks[q2].k, j.pos[q2])))
+                goto done;
+        }
+        if ((rc = mmark(md, MK_HASH)))
+            goto done;
+        CUDA_OK(cudaEventRecord(md.absorbed, d->comp));
+        if (!bar->wait())
+            return;
+    }
+    if ((rc = mmark(md, MK_HASH)) || (rc = finish_leaves(j, md, md.state, md.layer, j.mN)) ||
+        (rc = mmark(md, MK_HASH)))
+        goto done;
+    {
+        const uint32_t *root = nullptr;
+        if ((rc = subtree(j, md, md.layer, &root)))
+            goto done;
+        CUDA_OK(cudaMemcpyAsync(roots + (size_t)i * 8, root, 8 * sizeof(uint32_t), cudaMemcpyDeviceToHost, d->comp));
+    }
+done:
+    if (rc) {
+        md.rc = rc;
+        bar->fail();
+    }
+}
+
+// Chain mode, device i, first part: extend its block of chunks into md.lde.
+static void chain_worker(multi_job *jp, int i)
+{
+    multi_job &j = *jp;
+    multi_dev &md = j.dev[i];
+    int rc = LOOM_CUDA_OK;
+    char *err = md.err;
+    const size_t err_len = sizeof md.err;
+    CUDA_OK(cudaSetDevice(md.d->ordinal));
+    for (size_t u = md.lo; u < md.hi && rc == LOOM_CUDA_OK; u++)
+        rc = load_chunk(j, md, j.chunks[u], u - md.lo, md.lde + (u - md.lo) * 8 * j.m);
+done:
+    md.rc = rc;
+}
+
+// Chain mode, second part (one host thread issues it all): row block b passes through devices
+// 0 .. n-1 in turn, each absorbing its columns; the last device digests it.
+static int chain_pipeline(multi_job &j, uint32_t *roots, int *failed)
+{
+    int rc = LOOM_CUDA_OK;
+    const size_t n = (size_t)j.n, blocks = j.m / j.mb;
+    multi_dev &last = j.dev[n - 1];
+    for (size_t b = 0; b < blocks; b++)
+        for (size_t i = 0; i < n; i++) {
+            multi_dev &md = j.dev[i];
+            char *err = md.err;
+            const size_t err_len = sizeof md.err;
+            *failed = (int)i;
+            uint32_t *st = md.state + b * j.mb * 16;
+            CUDA_OK(cudaSetDevice(md.d->ordinal));
+            if (i > 0)
+                CUDA_OK(cudaStreamWaitEvent(md.d->comp, j.block_ev[(i - 1) * blocks + b], 0));
+            if ((rc = mmark(md, MK_HASH)))
+                goto done;
+            for (size_t u = md.lo; u < md.hi; u++)
+                if ((rc = absorb_cols(md, j.perm, st, md.lde + (u - md.lo) * 8 * j.m + b * j.mb, j.m, j.mb,
+                                      j.chunks[u].k, j.pos[u])))
+                    goto done;
+            if (i + 1 == n && (rc = finish_leaves(j, md, st, md.layer + b * j.mb * 8, j.mb)))
+                goto done;
+            if ((rc = mmark(md, MK_HASH)))
+                goto done;
+            if (i + 1 < n) {
+                if ((rc = mmark(md, MK_PEER)))
+                    goto done;
+                CUDA_OK(cudaMemcpyPeerAsync(j.dev[i + 1].state + b * j.mb * 16, j.dev[i + 1].d->ordinal, st,
+                                            md.d->ordinal, j.mb * 16 * sizeof(uint32_t), md.d->comp));
+                md.peer += j.mb * 16 * sizeof(uint32_t);
+                if ((rc = mmark(md, MK_PEER)))
+                    goto done;
+                CUDA_OK(cudaEventRecord(j.block_ev[i * blocks + b], md.d->comp));
+            }
+        }
+    {
+        // The last device holds every digest: each row owner gets its slice, then its subtree.
+        char *err = last.err;
+        const size_t err_len = sizeof last.err;
+        *failed = (int)(n - 1);
+        CUDA_OK(cudaSetDevice(last.d->ordinal));
+        if (n > 1 && (rc = mmark(last, MK_PEER)))
+            goto done;
+        for (size_t i = 0; i + 1 < n; i++) {
+            CUDA_OK(cudaMemcpyPeerAsync(j.dev[i].layer, j.dev[i].d->ordinal, last.layer + i * j.mN * 8,
+                                        last.d->ordinal, j.mN * 8 * sizeof(uint32_t), last.d->comp));
+            last.peer += j.mN * 8 * sizeof(uint32_t);
+        }
+        if (n > 1 && (rc = mmark(last, MK_PEER)))
+            goto done;
+        CUDA_OK(cudaEventRecord(last.leaves, last.d->comp));
+    }
+    {
+        std::vector<const uint32_t *> root(n);
+        for (size_t i = 0; i < n; i++) {
+            multi_dev &md = j.dev[i];
+            char *err = md.err;
+            const size_t err_len = sizeof md.err;
+            *failed = (int)i;
+            CUDA_OK(cudaSetDevice(md.d->ordinal));
+            if (i + 1 < n)
+                CUDA_OK(cudaStreamWaitEvent(md.d->comp, last.leaves, 0));
+            if ((rc = subtree(j, md, i + 1 < n ? md.layer : md.layer + i * j.mN * 8, &root[i])))
+                goto done;
+        }
+        // Only now the copies back: one into pageable memory returns when it is done.
+        for (size_t i = 0; i < n; i++) {
+            multi_dev &md = j.dev[i];
+            char *err = md.err;
+            const size_t err_len = sizeof md.err;
+            *failed = (int)i;
+            CUDA_OK(cudaSetDevice(md.d->ordinal));
+            CUDA_OK(cudaMemcpyAsync(roots + i * 8, root[i], 8 * sizeof(uint32_t), cudaMemcpyDeviceToHost,
+                                    md.d->comp));
+        }
+    }
+done:
+    return rc;
+}
+
+extern "C" int loom_cuda_commit_multi(loom_cuda_dev *const *devs, int n, int mode, uint32_t *roots,
+                                      loom_cuda_multi_stats *stats, const loom_cuda_field *f,
+                                      const loom_cuda_perm *perm, const loom_cuda_matrix *traces, size_t n_traces,
+                                      unsigned log_blowup, uint32_t shift, char *err, size_t err_len)
+{
+    int rc = check_perm16(perm, err, err_len);
+    if (rc)
+        return rc;
+    if (n < 1 || n > LOOM_CUDA_MULTI_MAX || (n & (n - 1)) || !devs || !roots || !traces || n_traces == 0 ||
+        (mode != LOOM_CUDA_MULTI_EXCHANGE && mode != LOOM_CUDA_MULTI_CHAIN)) {
+        snprintf(err, err_len, "a multi-GPU commit needs 1, 2, 4 or 8 devices, traces and a mode (got %d devices, "
+                 "%zu traces, mode %d)", n, n_traces, mode);
+        return LOOM_CUDA_BAD_ARG;
+    }
+    for (size_t t = 0; t < n_traces; t++)
+        if (traces[t].rows != traces[0].rows || traces[t].rows == 0 || traces[t].cols == 0) {
+            snprintf(err, err_len, "a multi-GPU commit takes traces of one height (trace %zu has %zu rows, trace 0 "
+                     "%zu); commit mixed heights on one GPU", t, traces[t].rows, traces[0].rows);
+            return LOOM_CUDA_BAD_ARG;
+        }
+    loom_cuda_multi_stats local;
+    loom_cuda_multi_stats *st = stats ? stats : &local;
+    memset(st, 0, sizeof *st);
+    const auto t_start = std::chrono::steady_clock::now();
+    multi_job j;
+    j.n = n, j.mode = mode, j.f = f, j.perm = perm;
+    j.rows = traces[0].rows, j.m = j.rows << log_blowup, j.logn = log2_exact(j.rows), j.logm = j.logn + log_blowup;
+    j.mN = j.m / (size_t)n;
+    if (j.mN == 0) {
+        snprintf(err, err_len, "%zu extended rows cannot be split over %d GPUs", j.m, n);
+        return LOOM_CUDA_BAD_ARG;
+    }
+    // Chain blocks: about 8 per device so that the pipeline's fill and drain stay short, but not
+    // below 4096 rows a kernel.
+    j.mb = std::max<size_t>(j.m / (8 * (size_t)n), std::min<size_t>(j.m, 4096));
+    {
+        unsigned pos = 0;
+        for (size_t t = 0; t < n_traces; t++)
+            for (size_t c0 = 0; c0 < traces[t].cols; c0 += CHUNK_COLS) {
+                const unsigned k = (unsigned)std::min<size_t>(CHUNK_COLS, traces[t].cols - c0);
+                j.chunks.push_back(chunk_ref{&traces[t], c0, k});
+                j.pos.push_back(pos);
+                pos = (pos + k) % 8;
+            }
+        j.pos.push_back(pos);
+    }
+    const size_t C = j.chunks.size(), blocks = j.m / j.mb;
+    j.dev.resize((size_t)n);
+    int failed = -1;  // the device whose message err gets
+    // Peer access both ways between distinct GPUs that allow it; the others copy through the host.
+    for (int a = 0; a < n; a++)
+        for (int b = 0; b < n; b++) {
+            int can = 0;
+            const int oa = devs[a]->ordinal, ob = devs[b]->ordinal;
+            if (oa == ob || cudaDeviceCanAccessPeer(&can, oa, ob) != cudaSuccess || !can)
+                continue;
+            CUDA_OK(cudaSetDevice(oa));
+            cudaError_t e = cudaDeviceEnablePeerAccess(ob, 0);
+            if (e == cudaErrorPeerAccessAlreadyEnabled)
+                cudaGetLastError();
+            else
+                CUDA_OK(e);
+        }
+    for (int i = 0; i < n; i++) {
+        multi_dev &md = j.dev[(size_t)i];
+        loom_cuda_dev *d = md.d = devs[i];
+        failed = i;
+        // Chunks: dealt in turn (exchange), or a contiguous block per device (chain).
+        md.lo = C * (size_t)i / (size_t)n, md.hi = C * (size_t)(i + 1) / (size_t)n;
+        const size_t own = mode == LOOM_CUDA_MULTI_CHAIN ? md.hi - md.lo : 1;
+        const size_t state_rows = mode == LOOM_CUDA_MULTI_CHAIN ? j.m : j.mN;
+        const size_t layer_rows = mode == LOOM_CUDA_MULTI_CHAIN && i == n - 1 ? j.m : j.mN;
+        const size_t recv_words = mode == LOOM_CUDA_MULTI_EXCHANGE && n > 1 ? (size_t)n * 8 * j.mN : 0;
+        const size_t words = state_rows * 16 + std::max<size_t>(own, 1) * 8 * j.m + recv_words + layer_rows * 8 +
+                             std::max<size_t>(j.mN / 2, 1) * 8 + coef_words(j.logn) + 2 * j.rows * CHUNK_COLS;
+        if (words * sizeof(uint32_t) > d->mem_limit) {
+            snprintf(err, err_len, "GPU %d: a %s commit over %d GPUs of %zu extended rows needs %zu MiB there; the "
+                     "budget is %zu MiB (raise memory_limit, use more GPUs%s)", d->ordinal,
+                     mode == LOOM_CUDA_MULTI_CHAIN ? "chained" : "exchanging", n, j.m,
+                     (words * sizeof(uint32_t)) >> 20, d->mem_limit >> 20,
+                     mode == LOOM_CUDA_MULTI_CHAIN ? " or the exchange mode" : "");
+            return LOOM_CUDA_NO_MEMORY;
+        }
+        CUDA_OK(cudaSetDevice(d->ordinal));
+        if ((rc = get_twiddles(d, f, j.logm, 0, &md.tw, err, err_len)) ||
+            (rc = get_twiddles(d, f, j.logn, 1, &md.itw, err, err_len)))
+            goto done;
+        CUDA_OK(dev_buf(d, BUF_STATE, state_rows * 16 * sizeof(uint32_t), &md.state));
+        CUDA_OK(dev_buf(d, BUF_LDE, std::max<size_t>(own, 1) * 8 * j.m * sizeof(uint32_t), &md.lde));
+        if (recv_words)
+            CUDA_OK(dev_buf(d, BUF_TRACE, recv_words * sizeof(uint32_t), &md.recv));
+        CUDA_OK(dev_buf(d, BUF_LAYER, layer_rows * 8 * sizeof(uint32_t), &md.layer));
+        CUDA_OK(dev_buf(d, BUF_NEXT, std::max<size_t>(j.mN / 2, 1) * 8 * sizeof(uint32_t), &md.next));
+        CUDA_OK(dev_buf(d, BUF_COEF, coef_words(j.logn) * sizeof(uint32_t), &md.coef));
+        for (int s = 0; s < 2; s++) {
+            CUDA_OK(dev_buf(d, BUF_IN0 + s, j.rows * CHUNK_COLS * sizeof(uint32_t), &md.dev_in[s]));
+            CUDA_OK(pin_buf(d, PIN_0 + s, j.rows * CHUNK_COLS * sizeof(uint32_t), &md.pin[s]));
+            CUDA_OK(cudaEventCreateWithFlags(&md.copied[s], cudaEventDisableTiming));
+            CUDA_OK(cudaEventCreateWithFlags(&md.consumed[s], cudaEventDisableTiming));
+            CUDA_OK(cudaEventRecord(md.copied[s], d->copy));
+            CUDA_OK(cudaEventRecord(md.consumed[s], d->comp));
+        }
+        CUDA_OK(cudaEventCreateWithFlags(&md.sent, cudaEventDisableTiming));
+        CUDA_OK(cudaEventCreateWithFlags(&md.absorbed, cudaEventDisableTiming));
+        CUDA_OK(cudaEventCreateWithFlags(&md.leaves, cudaEventDisableTiming));
+        CUDA_OK(cudaEventRecord(md.absorbed, d->comp));
+        if ((rc = make_coef(d, md.coef, f, j.logn, shift, err, err_len)))
+            goto done;
+        // Exchange: each device's states start empty. Chain: device 0's do; the others are
+        // overwritten block by block by the states that come down the chain.
+        if (mode == LOOM_CUDA_MULTI_EXCHANGE || i == 0)
+            CUDA_OK(cudaMemsetAsync(md.state, 0, state_rows * 16 * sizeof(uint32_t), d->comp));
+    }
+    if (mode == LOOM_CUDA_MULTI_CHAIN) {
+        j.block_ev.assign((size_t)n * blocks, nullptr);
+        for (auto &e : j.block_ev)
+            CUDA_OK(cudaEventCreateWithFlags(&e, cudaEventDisableTiming));
+    }
+    failed = -1;
+    {
+        std::vector<std::thread> th;
+        host_barrier bar(n);
+        for (int i = 0; i < n; i++) {
+            if (mode == LOOM_CUDA_MULTI_EXCHANGE)
+                th.emplace_back(exchange_worker, &j, i, &bar, roots);
+            else
+                th.emplace_back(chain_worker, &j, i);
+        }
+        for (auto &t : th)
+            t.join();
+        for (int i = 0; i < n && !rc; i++)
+            if (j.dev[(size_t)i].rc) {
+                rc = j.dev[(size_t)i].rc;
+                failed = i;
+            }
+        if (!rc && mode == LOOM_CUDA_MULTI_CHAIN)
+            rc = chain_pipeline(j, roots, &failed);
+        if (rc)
+            goto done;
+    }
+    for (int i = 0; i < n; i++) {
+        multi_dev &md = j.dev[(size_t)i];
+        failed = i;
+        CUDA_OK(cudaSetDevice(md.d->ordinal));
+        CUDA_OK(cudaStreamSynchronize(md.d->comp));
+        CUDA_OK(cudaStreamSynchronize(md.d->copy));
+    }
+    failed = -1;
+    for (int i = 0; i < n; i++) {
+        multi_dev &md = j.dev[(size_t)i];
+        for (size_t k = 0; k + 1 < md.marks.size(); k += 2) {
+            float ms = 0;
+            CUDA_OK(cudaEventElapsedTime(&ms, md.marks[k], md.marks[k + 1]));
+            const double sec = ms * 1e-3;
+            switch (md.kinds[k]) {
+            case MK_LDE: st->lde_s += sec, st->busy_s[i] += sec; break;
+            case MK_HASH: st->hash_s += sec, st->busy_s[i] += sec; break;
+            case MK_TREE: st->tree_s += sec, st->busy_s[i] += sec; break;
+            default: st->peer_s[i] += sec; break;
+            }
+        }
+        st->bytes_h2d += md.h2d, st->bytes_peer += md.peer, st->permutations += md.perms;
+    }
+    st->total_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
+done:
+    if (rc && failed >= 0 && j.dev[(size_t)failed].err[0]) {
+        char msg[512];
+        snprintf(msg, sizeof msg, "%s", j.dev[(size_t)failed].err);
+        snprintf(err, err_len, "GPU %d: %s", j.dev[(size_t)failed].d->ordinal, msg);
+    }
+    for (auto &md : j.dev) {
+        if (!md.d)
+            continue;
+        cudaSetDevice(md.d->ordinal);
+        cudaStreamSynchronize(md.d->comp);
+        cudaStreamSynchronize(md.d->copy);
+        for (cudaEvent_t e : md.marks)
+            cudaEventDestroy(e);
+        for (cudaEvent_t e : {md.copied[0], md.copied[1], md.consumed[0], md.consumed[1], md.sent, md.absorbed,
+                              md.leaves})
+            if (e)
+                cudaEventDestroy(e);
+    }
+    for (cudaEvent_t e : j.block_ev)
+        if (e)
+            cudaEventDestroy(e);
     return rc;
 }
 

@@ -88,6 +88,38 @@ int loom_cuda_commit(loom_cuda_dev *dev, uint32_t root[8], loom_cuda_stats *stat
                      const loom_cuda_perm *perm, const loom_cuda_matrix *traces, size_t n_traces,
                      unsigned log_blowup, uint32_t shift, char *err, size_t err_len);
 
+/*
+ * One commit over several GPUs (docs/scheduler.md, "One trace over several GPUs"). The traces
+ * (all of one height) are split by columns for the LDE, 8-column chunks dealt to the devices in
+ * turn; the extended rows are then brought together for hashing, and each device builds the
+ * subtree of one equal row range. `roots` gets n subtree roots (8 words each, in row order); the
+ * caller compresses the top log2(n) levels. n is a power of two, 1..LOOM_CUDA_MULTI_MAX, and the
+ * extended height at least n. Handles may share one GPU (peer copies are then device copies).
+ *
+ * LOOM_CUDA_MULTI_EXCHANGE: after each round of n chunks, every device sends each other device the
+ * row slice that device hashes (peer copies: NVLink / PCIe peer-to-peer, or through the host where
+ * the GPUs cannot reach each other); (n - 1) / n of the extension crosses between GPUs.
+ * LOOM_CUDA_MULTI_CHAIN: each device extends a contiguous block of columns and keeps it; the sponge
+ * states then travel from device to device in row blocks (64 bytes a row a hop), pipelined so that
+ * device i absorbs block b while device i + 1 absorbs block b - 1; the last device's digests go back
+ * to their row owners. It moves fewer bytes but keeps a device's whole column block in memory.
+ */
+#define LOOM_CUDA_MULTI_MAX 8
+enum { LOOM_CUDA_MULTI_EXCHANGE = 0, LOOM_CUDA_MULTI_CHAIN = 1 };
+
+typedef struct {
+    double total_s;                          /* wall time of the call */
+    double busy_s[LOOM_CUDA_MULTI_MAX];      /* kernel time of each device (LDE, sponge, tree) */
+    double peer_s[LOOM_CUDA_MULTI_MAX];      /* time of each device's outgoing peer copies */
+    double lde_s, hash_s, tree_s;            /* kernel time by stage, summed over the devices */
+    uint64_t bytes_h2d, bytes_peer, permutations;
+} loom_cuda_multi_stats;
+
+int loom_cuda_commit_multi(loom_cuda_dev *const *devs, int n, int mode, uint32_t *roots,
+                           loom_cuda_multi_stats *stats, const loom_cuda_field *f, const loom_cuda_perm *perm,
+                           const loom_cuda_matrix *traces, size_t n_traces, unsigned log_blowup, uint32_t shift,
+                           char *err, size_t err_len);
+
 /* Benchmarks on device-resident data (no transfers in the timed region). */
 int loom_cuda_bench_permute(loom_cuda_dev *dev, const loom_cuda_perm *perm, size_t n, int iters, double *seconds,
                             char *err, size_t err_len);

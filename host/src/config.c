@@ -916,6 +916,21 @@ static loom_status apply_devices(pctx *c, const ynode *v, void *target)
 
 static const char *const policy_names[] = {"hybrid", "single"};              /* loom_sched_policy order */
 static const char *const partition_names[] = {"dynamic", "equal", "proportional"}; /* loom_partition_kind */
+static const char *const multi_gpu_names[] = {"exchange", "chain", "off"};      /* loom_multi_gpu_mode */
+
+const char *loom_multi_gpu_name(loom_multi_gpu_mode m)
+{
+    return (unsigned)m < ARRAY_LEN(multi_gpu_names) ? multi_gpu_names[m] : "?";
+}
+
+static loom_status apply_sched_multi_gpu(pctx *c, const ynode *v, void *target)
+{
+    loom_sched_config *sc = target;
+    size_t i = 0;
+    LOOM_TRY(parse_enum(c, v, "scheduler.multi_gpu", multi_gpu_names, ARRAY_LEN(multi_gpu_names), &i));
+    sc->multi_gpu = (int)i;
+    return LOOM_OK;
+}
 
 static loom_status apply_sched_policy(pctx *c, const ynode *v, void *target)
 {
@@ -1030,6 +1045,7 @@ static const key_rule sched_rules[] = {
     {"backoff_ms", apply_sched_backoff},
     {"model", apply_sched_model},
     {"max_gpus", apply_sched_max_gpus},
+    {"multi_gpu", apply_sched_multi_gpu},
     {"route", apply_sched_route},
 };
 
@@ -1115,7 +1131,7 @@ loom_status loom_config_parse(loom_config **out, const char *text, size_t len, c
     c.cfg->cpu_threads = -1;
     c.cfg->devices_auto = 1;
     loom_sched_config *sc = &c.cfg->sched;
-    sc->policy = sc->partition = sc->deadline_ms = sc->retries = sc->backoff_ms = sc->max_gpus = -1;
+    sc->policy = sc->partition = sc->deadline_ms = sc->retries = sc->backoff_ms = sc->max_gpus = sc->multi_gpu = -1;
     sc->chunk_rows = -1;
     sc->rebalance_threshold = sc->hysteresis = -1.0;
 

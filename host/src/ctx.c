@@ -288,6 +288,7 @@ static void resolve_settings(loom_sched_settings *ss, const loom_config *cfg)
     ss->retries = sc->retries >= 0 ? (unsigned)sc->retries : 3;
     ss->backoff_s = (sc->backoff_ms >= 0 ? sc->backoff_ms : 100) / 1000.0;
     ss->max_gpus = sc->max_gpus > 0 ? (unsigned)sc->max_gpus : 0;
+    ss->multi_gpu = sc->multi_gpu >= 0 ? (loom_multi_gpu_mode)sc->multi_gpu : LOOM_MULTI_GPU_EXCHANGE;
     for (int st = 0; st < LOOM_STAGE_COUNT; st++) {
         ss->n_route[st] = sc->n_route[st];
         memcpy(ss->route[st], sc->route[st], sizeof ss->route[st]);

@@ -114,6 +114,16 @@ typedef enum {
     LOOM_PARTITION_PROPORTIONAL = 2,
 } loom_partition_kind;
 
+/* How several GPUs share one trace (scheduler.multi_gpu; docs/scheduler.md). */
+typedef enum {
+    LOOM_MULTI_GPU_EXCHANGE = 0, /* row slices exchanged between GPUs after each round of columns */
+    LOOM_MULTI_GPU_CHAIN = 1,    /* sponge states passed from GPU to GPU in row blocks */
+    LOOM_MULTI_GPU_OFF = 2,      /* one GPU a trace */
+} loom_multi_gpu_mode;
+
+/* "exchange", "chain", "off" */
+const char *loom_multi_gpu_name(loom_multi_gpu_mode m);
+
 /* The `scheduler:` section. Unset values: -1 (numbers), "" (strings), 0 route entries. */
 typedef struct {
     int policy;                 /* loom_sched_policy, -1 unset */
@@ -125,6 +135,7 @@ typedef struct {
     int retries;                /* -1 unset */
     int backoff_ms;             /* -1 unset */
     int max_gpus;               /* -1 unset, 0 auto */
+    int multi_gpu;              /* loom_multi_gpu_mode, -1 unset */
     char model[256];            /* "" unset */
     unsigned route_line;        /* where `route` was written (0: absent) */
     size_t n_route[LOOM_STAGE_COUNT];

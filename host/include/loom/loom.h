@@ -72,6 +72,9 @@ typedef struct {
     double total_s;
     uint64_t lde_rows;     /* rows of the committed (extended) matrices */
     uint64_t permutations; /* Poseidon2 permutations */
+    unsigned multi_gpus;   /* GPUs that shared one trace (0: no trace was split over GPUs) */
+    int multi_mode;        /* the loom_multi_gpu_mode they used */
+    uint64_t bytes_peer;   /* bytes copied between GPUs */
     size_t n_devices;
     struct {
         char id[LOOM_DEVICE_ID_MAX];

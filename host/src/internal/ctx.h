@@ -17,6 +17,7 @@ typedef struct {
     unsigned retries;
     double backoff_s;
     unsigned max_gpus;     /* 0 = from the model */
+    loom_multi_gpu_mode multi_gpu;
     size_t n_route[LOOM_STAGE_COUNT]; /* 0 = the built-in route */
     loom_device_kind route[LOOM_STAGE_COUNT][LOOM_ROUTE_MAX];
     char model_path[256];

@@ -36,7 +36,21 @@ typedef struct {
     loom_status (*commit)(loom_device *dev, loom_digest *root, loom_commit_report *rep, size_t slot,
                           const loom_field *f, const loom_poseidon2 *perm, const loom_matrix_view *traces,
                           size_t n_traces, unsigned log_blowup);
+    /*
+     * Optional: one commit over n devices of this driver (n a power of two <= LOOM_MULTI_MAX,
+     * traces of one height): columns split across them for the LDE, rows brought together for
+     * hashing, a subtree per device. Writes the n subtree roots in row order (the caller
+     * compresses the top levels), fills rep's stage times, peer bytes and the counters of each
+     * device's slot (slots[i] for devs[i]). `mode` is a loom_multi_gpu_mode.
+     */
+    loom_status (*commit_multi)(loom_device *const *devs, size_t n, int mode, loom_digest *roots,
+                                loom_commit_report *rep, const size_t *slots, const loom_field *f,
+                                const loom_poseidon2 *perm, const loom_matrix_view *traces, size_t n_traces,
+                                unsigned log_blowup);
 } loom_device_ops;
+
+/* The most devices one commit_multi call takes. */
+#define LOOM_MULTI_MAX 8
 
 typedef struct loom_driver {
     const char *name;          /* "cpu", "cuda", ... */

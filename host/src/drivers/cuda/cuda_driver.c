@@ -192,11 +192,71 @@ static loom_status cuda_commit(loom_device *dev, loom_digest *root, loom_commit_
     return LOOM_OK;
 }
 
+static loom_status cuda_commit_multi(loom_device *const *devs, size_t n, int mode, loom_digest *roots,
+                                     loom_commit_report *rep, const size_t *slots, const loom_field *f,
+                                     const loom_poseidon2 *perm, const loom_matrix_view *traces, size_t n_traces,
+                                     unsigned log_blowup)
+{
+    char err[512] = "";
+    loom_cuda_perm cp;
+    LOOM_TRY(cperm(&cp, perm));
+    if (n == 0 || n > LOOM_CUDA_MULTI_MAX || n_traces > LOOM_MERKLE_MAX_MATRICES)
+        return loom_fail(LOOM_ERR_INVALID_ARG, "a multi-GPU commit takes 1..%d GPUs and 1..%d traces (got %zu, %zu)",
+                         LOOM_CUDA_MULTI_MAX, LOOM_MERKLE_MAX_MATRICES, n, n_traces);
+    loom_cuda_dev *h[LOOM_CUDA_MULTI_MAX];
+    for (size_t i = 0; i < n; i++) {
+        if (devs[i]->driver != &loom_driver_cuda || !devs[i]->impl)
+            return loom_fail(LOOM_ERR_INVALID_ARG, "%s is not an open CUDA device", devs[i]->info.id);
+        h[i] = ((cuda_impl *)devs[i]->impl)->dev;
+    }
+    loom_cuda_matrix mats[LOOM_MERKLE_MAX_MATRICES];
+    for (size_t i = 0; i < n_traces; i++)
+        mats[i] = (loom_cuda_matrix){traces[i].data, traces[i].rows, traces[i].cols};
+    loom_cuda_field cf = cfield(f);
+    loom_cuda_multi_stats st;
+    int rc = loom_cuda_commit_multi(h, (int)n, mode == LOOM_MULTI_GPU_CHAIN ? LOOM_CUDA_MULTI_CHAIN
+                                                                          : LOOM_CUDA_MULTI_EXCHANGE,
+                                    roots[0].v, &st, &cf, &cp, mats, n_traces, log_blowup, f->generator, err,
+                                    sizeof err);
+    if (rc)
+        return cuda_fail(rc, devs[0]->info.id, err);
+    const size_t m = traces[0].rows << log_blowup;
+    size_t chunks = 0;
+    for (size_t t = 0; t < n_traces; t++)
+        chunks += (traces[t].cols + 7) / 8;
+    rep->lde_s += st.lde_s;
+    rep->hash_s += st.hash_s;
+    rep->compress_s += st.tree_s;
+    rep->bytes_h2d += st.bytes_h2d;
+    rep->bytes_peer += st.bytes_peer;
+    rep->permutations += st.permutations;
+    rep->lde_rows += (uint64_t)m * n_traces;
+    for (size_t i = 0; i < n; i++) {
+        if (slots[i] >= rep->n_devices)
+            continue;
+        /* The columns it extended: chunks of 8 (fewer at a trace's end), dealt in turn
+         * (exchange) or a block per device (chain), as loom_cuda_commit_multi deals them. */
+        size_t q = 0, c = 0, lo = chunks * i / n, hi = chunks * (i + 1) / n;
+        for (size_t t = 0; t < n_traces; t++)
+            for (size_t c0 = 0; c0 < traces[t].cols; c0 += 8, q++) {
+                int mine = mode == LOOM_MULTI_GPU_CHAIN ? q >= lo && q < hi : q % n == i;
+                if (mine)
+                    c += traces[t].cols - c0 < 8 ? traces[t].cols - c0 : 8;
+            }
+        rep->devices[slots[i]].lde_columns += c;
+        rep->devices[slots[i]].rows_hashed += m / n;
+        rep->devices[slots[i]].compressions += m / n - 1;
+        rep->devices[slots[i]].busy_s += st.busy_s[i];
+    }
+    return LOOM_OK;
+}
+
 static const loom_device_ops cuda_ops = {
     .coset_lde = cuda_coset_lde,
     .hash_rows = cuda_hash_rows,
     .compress = cuda_compress,
     .commit = cuda_commit,
+    .commit_multi = cuda_commit_multi,
 };
 
 const loom_driver loom_driver_cuda = {
