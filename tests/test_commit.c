@@ -199,6 +199,40 @@ static void test_ctx_cpu_devices(void **state)
     loom_config_free(cfg);
 }
 
+/* policy single picks by score x (1 - utilisation): of two equal devices, the idle one. */
+static void test_single_picks_idle_device(void **state)
+{
+    (void)state;
+    if (loom_ctx_device(ctx, 0)->compute_units < 2) {
+        print_message("skipped: two one-thread CPU devices need two cores\n");
+        return;
+    }
+    const char *yaml = "version: 1\nscheduler: {policy: single}\ndevices:\n  - {id: a, kind: cpu, threads: 1}\n"
+                       "  - {id: b, kind: cpu, threads: 1}\n";
+    loom_config *cfg;
+    loom_ctx *c2;
+    assert_int_equal(loom_config_parse(&cfg, yaml, strlen(yaml), "single.yaml"), LOOM_OK);
+    assert_int_equal(loom_ctx_create(&c2, cfg), LOOM_OK);
+    uint32_t e[64 * 4];
+    for (uint32_t i = 0; i < 64 * 4; i++)
+        e[i] = i * 7919u % 2013265921u;
+    loom_matrix_view v = {e, 64, 4};
+    loom_commit_params params = {LOOM_FIELD_BABYBEAR, LOOM_PERM_PLONKY3, 1, NULL};
+    loom_digest r1, r2;
+    loom_commit_report rep;
+    /* idle and equal: the first; then it has been busy, so the other */
+    assert_int_equal(loom_commit(c2, &r1, &rep, &params, &v, 1), LOOM_OK);
+    assert_true(rep.devices[0].busy_s > 0 && rep.devices[1].busy_s == 0);
+    assert_int_equal(loom_commit(c2, &r2, &rep, &params, &v, 1), LOOM_OK);
+    assert_true(rep.devices[0].busy_s == 0 && rep.devices[1].busy_s > 0);
+    assert_memory_equal(r1.v, r2.v, sizeof r1.v);
+    loom_device_status ds;
+    assert_int_equal(loom_ctx_device_status(c2, 0, 6, &ds), LOOM_OK);
+    assert_true(ds.utilisation > 0 && ds.pick[LOOM_STAGE_LDE] < ds.score[LOOM_STAGE_LDE]);
+    loom_ctx_destroy(c2);
+    loom_config_free(cfg);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -207,6 +241,7 @@ int main(void)
         cmocka_unit_test(test_commit_errors),
         cmocka_unit_test(test_ctx_devices),
         cmocka_unit_test(test_ctx_cpu_devices),
+        cmocka_unit_test(test_single_picks_idle_device),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

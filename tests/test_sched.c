@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The scheduler's parts: partitions, balancer, injection, model, scores and the executor. */
+/* The scheduler's parts: partitions, balancer, injection, model, scores, the executor and selection. */
 #ifndef _POSIX_C_SOURCE
 #define _POSIX_C_SOURCE 200809L
 #endif
@@ -463,6 +463,159 @@ static void test_exec_fallbacks(void **state)
     }
 }
 
+/* ---- selection: score x (1 - utilisation) ---- */
+
+/* The fake devices (equal priors) with weights w, in a fresh scheduler. */
+static loom_sched *select_sched(double w0, double w1, double w2)
+{
+    fake_init();
+    fake[0].spec.weight = w0, fake[1].spec.weight = w1, fake[2].spec.weight = w2;
+    unsetenv("LOOM_INJECT_FAULT");
+    loom_sched *s;
+    assert_int_equal(loom_sched_create(&s, fake, FAKE_DEVS, NULL), LOOM_OK);
+    return s;
+}
+
+static void assert_order(const size_t *got, size_t n_got, const size_t *want, size_t n_want)
+{
+    assert_int_equal(n_got, n_want);
+    for (size_t i = 0; i < n_want; i++)
+        if (got[i] != want[i])
+            fail_msg("place %zu: slot %zu, want slot %zu", i, got[i], want[i]);
+}
+
+static void test_select_idle_by_score(void **state)
+{
+    (void)state;
+    loom_sched *s = select_sched(1, 3, 2);
+    double p = loom_prior_score(&fake[0].info);
+    const size_t all[3] = {0, 1, 2};
+    size_t out[8];
+    for (int st = 0; st < LOOM_STAGE_COUNT; st++)
+        for (size_t i = 0; i < 3; i++) /* idle: the pick value is the score */
+            assert_true(fabs(loom_sched_pick_value(s, i, (loom_stage)st, 12) -
+                             loom_sched_score(s, i, (loom_stage)st, 12)) < 1e-9);
+    assert_true(fabs(loom_sched_pick_value(s, 1, LOOM_STAGE_LDE, 12) - 3 * p) < 1e-9);
+    assert_order(out, loom_sched_select(s, LOOM_STAGE_LDE, 12, all, 3, 3, out), (size_t[]){1, 2, 0}, 3);
+    assert_order(out, loom_sched_select(s, LOOM_STAGE_HASH, 12, all, 3, 1, out), (size_t[]){1}, 1);
+    assert_order(out, loom_sched_select(s, LOOM_STAGE_LDE, 12, all, 3, 2, out), (size_t[]){1, 2}, 2);
+    /* k > n: every candidate, once; a subset of candidates; none */
+    assert_order(out, loom_sched_select(s, LOOM_STAGE_LDE, 12, all, 3, 8, out), (size_t[]){1, 2, 0}, 3);
+    assert_order(out, loom_sched_select(s, LOOM_STAGE_LDE, 12, (size_t[]){0, 2}, 2, 8, out), (size_t[]){2, 0}, 2);
+    assert_int_equal(loom_sched_select(s, LOOM_STAGE_LDE, 12, all, 0, 8, out), 0);
+    assert_int_equal(loom_sched_select(s, LOOM_STAGE_LDE, 12, all, 3, 0, out), 0);
+    /* a measured model for every device replaces the prior: the fastest (x weight) leads */
+    loom_model *m = loom_sched_model(s);
+    loom_model_observe(m, LOOM_STAGE_HASH, "fast", 12, 1000, 1.0);
+    loom_model_observe(m, LOOM_STAGE_HASH, "mid", 12, 100, 1.0);
+    loom_model_observe(m, LOOM_STAGE_HASH, "slow", 12, 600, 1.0);
+    /* scores: fast 1 x 100, mid 3 x 10, slow 2 x 60 */
+    assert_order(out, loom_sched_select(s, LOOM_STAGE_HASH, 12, all, 3, 3, out), (size_t[]){2, 0, 1}, 3);
+    assert_true(fabs(loom_sched_pick_value(s, 2, LOOM_STAGE_HASH, 12) - 120) < 1e-9);
+    loom_sched_free(s);
+}
+
+static void test_select_busy_and_ties(void **state)
+{
+    (void)state;
+    const size_t all[3] = {0, 1, 2};
+    size_t out[3];
+    /* equal scores: the candidates' order, whichever it is */
+    loom_sched *s = select_sched(1, 1, 1);
+    assert_order(out, loom_sched_select(s, LOOM_STAGE_LDE, 12, all, 3, 3, out), (size_t[]){0, 1, 2}, 3);
+    assert_order(out, loom_sched_select(s, LOOM_STAGE_LDE, 12, (size_t[]){2, 0, 1}, 3, 3, out),
+                 (size_t[]){2, 0, 1}, 3);
+    /* equally busy: still a tie */
+    double now = loom_now();
+    loom_sched_task_begin(s, 0, now - 2);
+    loom_sched_task_end(s, 0, now - 2, now - 1);
+    loom_sched_task_begin(s, 2, now - 2);
+    loom_sched_task_end(s, 2, now - 2, now - 1);
+    assert_order(out, loom_sched_select(s, LOOM_STAGE_LDE, 12, (size_t[]){2, 0, 1}, 3, 2, out), (size_t[]){1, 2}, 2);
+    assert_order(out, loom_sched_select(s, LOOM_STAGE_LDE, 12, all, 3, 3, out), (size_t[]){1, 0, 2}, 3);
+    loom_sched_free(s);
+
+    /* the best device, busy 8 s of the last 10 (a task still running), drops below idle slower ones */
+    s = select_sched(1, 3, 2);
+    double p = loom_prior_score(&fake[0].info);
+    now = loom_now();
+    loom_sched_task_begin(s, 1, now - 8);
+    double v = loom_sched_pick_value(s, 1, LOOM_STAGE_LDE, 12);
+    assert_true(v > 3 * p * 0.19 && v < 3 * p * 0.2 + 1e-9); /* 3p x (1 - 0.8), a little less as time runs */
+    assert_order(out, loom_sched_select(s, LOOM_STAGE_LDE, 12, all, 3, 3, out), (size_t[]){2, 0, 1}, 3);
+    /* finished: its 8 s stay in the window */
+    loom_sched_task_end(s, 1, now - 8, loom_now());
+    assert_order(out, loom_sched_select(s, LOOM_STAGE_LDE, 12, all, 3, 3, out), (size_t[]){2, 0, 1}, 3);
+    /* half busy: 3p x 0.5 = 1.5p sits between 2p and p */
+    loom_sched_free(s);
+    s = select_sched(1, 3, 2);
+    now = loom_now();
+    loom_sched_task_begin(s, 1, now - 5);
+    loom_sched_task_end(s, 1, now - 5, now);
+    assert_order(out, loom_sched_select(s, LOOM_STAGE_LDE, 12, all, 3, 3, out), (size_t[]){2, 1, 0}, 3);
+    /* busier than the window (overlapping tasks): utilisation is clamped at 1, the value at 0, and
+     * the device is still a candidate, last */
+    loom_sched_task_begin(s, 2, now - 30);
+    loom_sched_task_begin(s, 2, now - 30);
+    assert_true(loom_sched_pick_value(s, 2, LOOM_STAGE_LDE, 12) == 0);
+    assert_order(out, loom_sched_select(s, LOOM_STAGE_LDE, 12, all, 3, 3, out), (size_t[]){1, 0, 2}, 3);
+    loom_sched_free(s);
+}
+
+static void test_select_resting(void **state)
+{
+    (void)state;
+    const size_t all[3] = {0, 1, 2};
+    size_t out[3];
+    loom_sched *s = select_sched(1, 3, 2);
+    /* a resting device has value 0 and is left out, however good */
+    loom_sched_failed(s, 1, 60.0);
+    assert_true(loom_sched_pick_value(s, 1, LOOM_STAGE_LDE, 12) == 0);
+    assert_true(loom_sched_score(s, 1, LOOM_STAGE_LDE, 12) > 0);
+    assert_order(out, loom_sched_select(s, LOOM_STAGE_LDE, 12, all, 3, 3, out), (size_t[]){2, 0}, 2);
+    assert_order(out, loom_sched_select(s, LOOM_STAGE_LDE, 12, all, 3, 1, out), (size_t[]){2}, 1);
+    assert_int_equal(loom_sched_select(s, LOOM_STAGE_LDE, 12, (size_t[]){1}, 1, 1, out), 0);
+    /* a slot the scheduler does not have is neither */
+    assert_true(loom_sched_pick_value(s, 7, LOOM_STAGE_LDE, 12) == 0);
+    assert_order(out, loom_sched_select(s, LOOM_STAGE_LDE, 12, (size_t[]){7, 0}, 2, 2, out), (size_t[]){0}, 1);
+    loom_sched_free(s);
+}
+
+/* The executor's and a whole job's own accounting move the selection: the device that worked
+ * longer in the last 10 s goes last. */
+static void test_select_after_real_work(void **state)
+{
+    (void)state;
+    loom_sched *s = select_sched(1, 1, 1);
+    fake_job j = {.delay_s = {0.001, 0.001, 0.001}};
+    j.out = calloc(20, sizeof *j.out);
+    pthread_mutex_init(&j.lock, NULL);
+    loom_device *devs[1] = {&fake[0]};
+    size_t slots[1] = {0};
+    loom_exec_plan plan = {.strategy = LOOM_PARTITION_DYNAMIC, .total = 20, .align = 1, .chunk = 5, .retries = 1,
+                           .backoff_s = 0.001, .stage = -1};
+    assert_int_equal(loom_exec_run(s, devs, slots, 1, &plan, fake_fn, &j, NULL), LOOM_OK);
+    free(j.out);
+    pthread_mutex_destroy(&j.lock);
+    const size_t all[3] = {0, 1, 2};
+    size_t out[3];
+    assert_order(out, loom_sched_select(s, LOOM_STAGE_LDE, 12, all, 3, 3, out), (size_t[]){1, 2, 0}, 3);
+    /* a whole job on slot 1, longer than slot 0's chunks together */
+    loom_load l0;
+    loom_sched_load(s, 0, &l0);
+    assert_true(l0.busy_s >= 0.02 && l0.tasks == 4);
+    loom_sched_job_begin(s, 1);
+    double until = loom_now() + l0.busy_s + 0.02;
+    while (loom_now() < until)
+        nanosleep(&(struct timespec){0, 1000000}, NULL);
+    loom_sched_job_end(s, 1);
+    loom_load l1;
+    loom_sched_load(s, 1, &l1);
+    assert_int_equal(l1.tasks, 1);
+    assert_order(out, loom_sched_select(s, LOOM_STAGE_LDE, 12, all, 3, 3, out), (size_t[]){2, 0, 1}, 3);
+    loom_sched_free(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -477,6 +630,10 @@ int main(void)
         cmocka_unit_test(test_exec_faults),
         cmocka_unit_test(test_exec_deadline),
         cmocka_unit_test(test_exec_fallbacks),
+        cmocka_unit_test(test_select_idle_by_score),
+        cmocka_unit_test(test_select_busy_and_ties),
+        cmocka_unit_test(test_select_resting),
+        cmocka_unit_test(test_select_after_real_work),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

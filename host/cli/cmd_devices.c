@@ -18,7 +18,9 @@ int cmd_devices(int argc, char **argv)
                            "marked optional).\nThe id column is the name commands, configs and messages use. The "
                            "score is the scheduler's\nstatic prior (0-100, from kind, backend, memory and compute "
                            "units); with a measured model\n(scheduler: {model: FILE}, written by loom calibrate) the "
-                           "measured rates and scores follow.",
+                           "measured rates and scores follow. --json also gives\neach device's pick value, score x (1 - "
+                           "utilisation), by which jobs choose devices (in a new\nprocess nothing has run yet, so "
+                           "it equals the score).",
                   .options = opts,
                   .n_options = sizeof opts / sizeof opts[0]};
     int rc = cli_parse(&a, argc, argv);
@@ -65,6 +67,9 @@ int cmd_devices(int argc, char **argv)
                 printf("}, \"measured_rate_2^20\": {");
                 for (int st = 0; st < LOOM_STAGE_COUNT; st++)
                     printf("%s\"%s\": %.6g", st ? ", " : "", loom_stage_name((loom_stage)st), ds.rate[st]);
+                printf("}, \"pick\": {");
+                for (int st = 0; st < LOOM_STAGE_COUNT; st++)
+                    printf("%s\"%s\": %.2f", st ? ", " : "", loom_stage_name((loom_stage)st), ds.pick[st]);
                 printf("}, \"utilisation\": %.3f, \"healthy\": %s", ds.utilisation, ds.usable ? "true" : "false");
             }
             if (d->kind == LOOM_DEVICE_CPU) {

@@ -128,6 +128,7 @@ loom_status loom_ctx_device_status(loom_ctx *ctx, size_t i, unsigned log_size, l
     for (int st = 0; st < LOOM_STAGE_COUNT; st++) {
         out->rate[st] = loom_model_rate(loom_sched_model(ctx->sched), (loom_stage)st, ctx->devices[i].info.id, log_size);
         out->score[st] = loom_sched_score(ctx->sched, i, (loom_stage)st, log_size);
+        out->pick[st] = loom_sched_pick_value(ctx->sched, i, (loom_stage)st, log_size);
     }
     loom_load l;
     loom_sched_load(ctx->sched, i, &l);

@@ -20,6 +20,7 @@
 
 #include "internal/ctx.h"
 #include "internal/merkle_internal.h"
+#include "internal/scheduler.h"
 #include "internal/timer.h"
 
 #define LOOM_MAX_LOG_BLOWUP 8
@@ -54,6 +55,7 @@ typedef struct {
     loom_commit_report *rep;
     pthread_mutex_t lock; /* guards rep while workers run */
     unsigned log_blowup;
+    unsigned log_rows; /* of the largest trace: the size that keys the device selection */
     loom_device *devs[LOOM_STAGE_COUNT][LOOM_CTX_MAX_DEVICES];
     size_t n_devs[LOOM_STAGE_COUNT];
     /* the stage being run */
@@ -224,9 +226,11 @@ static loom_status find_device(loom_ctx *ctx, const char *id, size_t *slot)
 }
 
 /*
- * The devices of each stage: the route's kinds in order, and within a kind the context's order;
- * only devices that have the stage's op, allow the stage, and are not resting after a failure.
- * With `only`, that one device runs everything.
+ * The devices of each stage: the route's kinds in order, and within a kind the best first by
+ * score x (1 - utilisation) (loom_sched_select; ties keep the context's order); only devices that
+ * have the stage's op, allow the stage, and are not resting after a failure. The first LDE device
+ * is the one that takes whole commits, so a busy GPU is passed over for an idle one. With `only`,
+ * that one device runs everything.
  */
 static loom_status plan_stages(commit_job *j, const loom_device *only)
 {
@@ -248,13 +252,22 @@ static loom_status plan_stages(commit_job *j, const loom_device *only)
             const loom_sched_settings *ss = &ctx->settings;
             size_t nr = ss->n_route[st] ? ss->n_route[st] : default_route_len[st];
             const loom_device_kind *route = ss->n_route[st] ? ss->route[st] : default_route[st];
-            for (size_t r = 0; r < nr; r++)
+            /* the size of the stage's work: LDE by trace rows, hashing by extended rows, the
+             * first compression level by pairs */
+            unsigned log_size = j->log_rows + (st == LOOM_STAGE_LDE ? 0 : j->log_blowup);
+            if (st == LOOM_STAGE_COMPRESS && log_size > 0)
+                log_size--;
+            for (size_t r = 0; r < nr; r++) {
+                size_t cand[LOOM_CTX_MAX_DEVICES], best[LOOM_CTX_MAX_DEVICES], m = 0;
                 for (size_t i = 0; i < ctx->n_devices; i++) {
                     loom_device *d = &ctx->devices[i];
-                    if (d->info.kind == route[r] && has_op(d, (loom_stage)st) && allows(d, (loom_stage)st) &&
-                        loom_ctx_device_usable(ctx, i))
-                        j->devs[st][n++] = d;
+                    if (d->info.kind == route[r] && has_op(d, (loom_stage)st) && allows(d, (loom_stage)st))
+                        cand[m++] = i;
                 }
+                m = loom_sched_select(ctx->sched, (loom_stage)st, log_size, cand, m, m, best); /* resting: left out */
+                for (size_t i = 0; i < m; i++)
+                    j->devs[st][n++] = &ctx->devices[best[i]];
+            }
             if (n == 0)
                 return loom_fail(LOOM_ERR_DEVICE, "no usable device can run the %s stage (route, 'stages' and the "
                                  "devices' health leave none); expected at least one, e.g. the CPU",
@@ -355,6 +368,9 @@ static loom_status commit_one(loom_ctx *ctx, loom_digest *root, loom_commit_repo
     if (!j)
         return loom_fail(LOOM_ERR_NO_MEMORY, "out of memory for a commit job");
     j->ctx = ctx, j->f = f, j->perm = perm, j->rep = rep, j->log_blowup = params->log_blowup;
+    for (size_t t = 0; t < n_traces; t++)
+        if (loom_log2_exact(traces[t].rows) > j->log_rows)
+            j->log_rows = loom_log2_exact(traces[t].rows);
     pthread_mutex_init(&j->lock, NULL);
     loom_status s = LOOM_OK;
     const loom_device *only = NULL;
@@ -363,13 +379,27 @@ static loom_status commit_one(loom_ctx *ctx, loom_digest *root, loom_commit_repo
         s = find_device(ctx, params->device, &slot);
         only = &ctx->devices[slot];
     } else if (ctx->settings.policy == LOOM_POLICY_SINGLE) {
-        /* one device for everything: the first GPU, else the first device */
-        only = &ctx->devices[0];
+        /* one device for everything: the best GPU by score x (1 - utilisation) for the LDE, else
+         * the best device that has an LDE; when all of them rest, the first GPU, else the first
+         * device */
+        size_t gpus[LOOM_CTX_MAX_DEVICES], ldes[LOOM_CTX_MAX_DEVICES], ng = 0, nl = 0, best;
         for (size_t i = 0; i < ctx->n_devices; i++)
-            if (ctx->devices[i].info.kind == LOOM_DEVICE_GPU) {
-                only = &ctx->devices[i];
-                break;
+            if (has_op(&ctx->devices[i], LOOM_STAGE_LDE)) {
+                ldes[nl++] = i;
+                if (ctx->devices[i].info.kind == LOOM_DEVICE_GPU)
+                    gpus[ng++] = i;
             }
+        if (loom_sched_select(ctx->sched, LOOM_STAGE_LDE, j->log_rows, gpus, ng, 1, &best) == 1 ||
+            loom_sched_select(ctx->sched, LOOM_STAGE_LDE, j->log_rows, ldes, nl, 1, &best) == 1) {
+            only = &ctx->devices[best];
+        } else {
+            only = &ctx->devices[0];
+            for (size_t i = 0; i < ctx->n_devices; i++)
+                if (ctx->devices[i].info.kind == LOOM_DEVICE_GPU) {
+                    only = &ctx->devices[i];
+                    break;
+                }
+        }
     }
     if (s == LOOM_OK)
         s = plan_stages(j, only);

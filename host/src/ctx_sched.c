@@ -24,8 +24,8 @@ void loom_ctx_sched_close(loom_ctx *ctx)
 
 int loom_ctx_device_usable(loom_ctx *ctx, size_t slot) { return loom_sched_usable(ctx->sched, slot); }
 
-void loom_ctx_device_lock(loom_ctx *ctx, size_t slot) { loom_sched_device_lock(ctx->sched, slot); }
-void loom_ctx_device_unlock(loom_ctx *ctx, size_t slot) { loom_sched_device_unlock(ctx->sched, slot); }
+void loom_ctx_device_lock(loom_ctx *ctx, size_t slot) { loom_sched_job_begin(ctx->sched, slot); }
+void loom_ctx_device_unlock(loom_ctx *ctx, size_t slot) { loom_sched_job_end(ctx->sched, slot); }
 
 void loom_ctx_device_failed(loom_ctx *ctx, size_t slot, loom_status s)
 {

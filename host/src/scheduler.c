@@ -197,6 +197,8 @@ typedef struct {
     double span_start[LOAD_SPANS], span_end[LOAD_SPANS];
     size_t span_next;
     double running_since[8]; /* starts of running tasks (a device runs one at a time per run) */
+    double job_t0;           /* start of the whole job holding the device (loom_sched_job_begin) */
+    double pick;             /* loom_sched_select's scratch, under s->lock */
     /* injection */
     unsigned long long chunks_started;
     /* held while the device runs a chunk: jobs in flight at once (shards) share devices */
@@ -350,51 +352,130 @@ void loom_sched_load(loom_sched *s, size_t slot, loom_load *out)
     pthread_mutex_unlock(&s->lock);
 }
 
-static void task_begin(loom_sched *s, size_t slot, double now)
+void loom_sched_task_begin(loom_sched *s, size_t slot, double t0)
 {
     pthread_mutex_lock(&s->lock);
     dev_state *d = &s->st[slot];
     if (d->active < 8)
-        d->running_since[d->active] = now;
+        d->running_since[d->active] = t0;
     d->active++;
     pthread_mutex_unlock(&s->lock);
 }
 
-static void task_end(loom_sched *s, size_t slot, double start, double now)
+void loom_sched_task_end(loom_sched *s, size_t slot, double t0, double t1)
 {
     pthread_mutex_lock(&s->lock);
     dev_state *d = &s->st[slot];
     for (unsigned i = 0; i < d->active && i < 8; i++)
-        if (d->running_since[i] == start) {
+        if (d->running_since[i] == t0) {
             d->running_since[i] = d->running_since[(d->active < 8 ? d->active : 8) - 1];
             break;
         }
     d->active--;
     d->tasks++;
-    d->busy_s += now - start;
-    d->span_start[d->span_next] = start;
-    d->span_end[d->span_next] = now;
+    d->busy_s += t1 - t0;
+    d->span_start[d->span_next] = t0;
+    d->span_end[d->span_next] = t1;
     d->span_next = (d->span_next + 1) % LOAD_SPANS;
     pthread_mutex_unlock(&s->lock);
 }
 
-double loom_sched_score(loom_sched *s, size_t slot, loom_stage st, unsigned log_size)
+void loom_sched_job_begin(loom_sched *s, size_t slot)
 {
-    double weight = s->devs[slot].spec.weight > 0 ? s->devs[slot].spec.weight : 1.0;
-    double best = 0, mine = 0;
-    int all = 1;
+    loom_sched_device_lock(s, slot);
+    s->st[slot].job_t0 = loom_now(); /* the holder of the device lock owns job_t0 */
+    loom_sched_task_begin(s, slot, s->st[slot].job_t0);
+}
+
+void loom_sched_job_end(loom_sched *s, size_t slot)
+{
+    loom_sched_task_end(s, slot, s->st[slot].job_t0, loom_now());
+    loom_sched_device_unlock(s, slot);
+}
+
+/* The fastest measured rate of the stage when the model has one for every device, else 0. */
+static double best_rate(loom_sched *s, loom_stage st, unsigned log_size)
+{
+    double best = 0;
     for (size_t i = 0; i < s->n; i++) {
         double r = loom_model_rate(s->model, st, s->devs[i].info.id, log_size);
         if (r <= 0)
-            all = 0;
+            return 0;
         if (r > best)
             best = r;
-        if (i == slot)
-            mine = r;
     }
-    if (all && best > 0)
-        return weight * 100.0 * mine / best;
+    return best;
+}
+
+/* The score, given best_rate(). */
+static double score_of(loom_sched *s, size_t slot, loom_stage st, unsigned log_size, double best)
+{
+    double weight = s->devs[slot].spec.weight > 0 ? s->devs[slot].spec.weight : 1.0;
+    if (best > 0)
+        return weight * 100.0 * loom_model_rate(s->model, st, s->devs[slot].info.id, log_size) / best;
     return weight * loom_prior_score(&s->devs[slot].info);
+}
+
+double loom_sched_score(loom_sched *s, size_t slot, loom_stage st, unsigned log_size)
+{
+    return score_of(s, slot, st, log_size, best_rate(s, st, log_size));
+}
+
+/* score x (1 - utilisation) at `now`, or -1 for a resting device; with s->lock held. */
+static double pick_locked(loom_sched *s, size_t slot, double score, double now)
+{
+    const dev_state *d = &s->st[slot];
+    if (now < d->rest_until)
+        return -1;
+    double u = utilisation_locked(d, now);
+    u = u < 0 ? 0 : u > 1 ? 1 : u;
+    return score * (1.0 - u);
+}
+
+double loom_sched_pick_value(loom_sched *s, size_t slot, loom_stage st, unsigned log_size)
+{
+    if (slot >= s->n)
+        return 0;
+    double score = loom_sched_score(s, slot, st, log_size);
+    pthread_mutex_lock(&s->lock);
+    double v = pick_locked(s, slot, score, loom_now());
+    pthread_mutex_unlock(&s->lock);
+    return v > 0 ? v : 0;
+}
+
+size_t loom_sched_select(loom_sched *s, loom_stage st, unsigned log_size, const size_t *cand, size_t n, size_t k,
+                         size_t *out)
+{
+    if (k > n)
+        k = n;
+    if (k == 0)
+        return 0;
+    /* Lock order: s->lock, then the model's (the model never takes s->lock). */
+    pthread_mutex_lock(&s->lock);
+    double now = loom_now(), best = best_rate(s, st, log_size);
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++) {
+        size_t slot = cand[i];
+        if (slot >= s->n)
+            continue;
+        double v = pick_locked(s, slot, score_of(s, slot, st, log_size, best), now);
+        if (v < 0)
+            continue;
+        s->st[slot].pick = v;
+        /* insert after every kept candidate at least as good (stable), if it makes the best k */
+        size_t p = m;
+        while (p > 0 && s->st[out[p - 1]].pick < v)
+            p--;
+        if (p == k)
+            continue;
+        if (m < k)
+            m++;
+        for (size_t q = m - 1; q > p; q--)
+            out[q] = out[q - 1];
+        out[p] = slot;
+    }
+    pthread_mutex_unlock(&s->lock);
+    return m;
 }
 
 /* ---- the executor ---- */
@@ -624,7 +705,7 @@ static void *worker(void *p)
         pthread_mutex_lock(&x->lock);
         ch->started = t0; /* the deadline counts from when the device is ours, not from the wait */
         pthread_mutex_unlock(&x->lock);
-        task_begin(x->s, slot, t0);
+        loom_sched_task_begin(x->s, slot, t0);
         loom_status st;
         char why[256] = "";
         if (injected) {
@@ -642,7 +723,7 @@ static void *worker(void *p)
         if (st != LOOM_OK)
             snprintf(why, sizeof why, "%s", loom_last_error());
         double t1 = loom_now();
-        task_end(x->s, slot, t0, t1);
+        loom_sched_task_end(x->s, slot, t0, t1);
         loom_sched_device_unlock(x->s, slot);
 
         pthread_mutex_lock(&x->lock);

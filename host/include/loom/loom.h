@@ -115,6 +115,8 @@ typedef struct {
                                              lde: columns, hash: rows, compress: pairs */
     double score[LOOM_STAGE_COUNT];       /* what the scheduler ranks by: measured when every device
                                              has data for the stage, else the prior; x weight */
+    double pick[LOOM_STAGE_COUNT];        /* what device selection ranks by: score x (1 - utilisation),
+                                             0 while resting */
     double utilisation;                   /* 0..1 over the last 10 s */
     unsigned long long tasks;             /* chunks run */
     unsigned failures;                    /* consecutive failures (0: healthy) */

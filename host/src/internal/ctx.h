@@ -54,7 +54,8 @@ LOOM_HIDDEN loom_status loom_ctx_run_units(loom_ctx *ctx, loom_device *const *de
 /* Whether device `slot` may be given work now (not resting after a failure). */
 LOOM_HIDDEN int loom_ctx_device_usable(loom_ctx *ctx, size_t slot);
 
-/* Exclusive use of device `slot` for a call outside the executor (a whole commit). */
+/* Exclusive use of device `slot` for a call outside the executor (a whole commit); the call
+ * counts in the device's load as one task. */
 LOOM_HIDDEN void loom_ctx_device_lock(loom_ctx *ctx, size_t slot);
 LOOM_HIDDEN void loom_ctx_device_unlock(loom_ctx *ctx, size_t slot);
 

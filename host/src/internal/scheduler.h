@@ -114,6 +114,33 @@ LOOM_HIDDEN void loom_sched_load(loom_sched *s, size_t slot, loom_load *out);
  * model has one for every device, else the static prior; times the config weight. */
 LOOM_HIDDEN double loom_sched_score(loom_sched *s, size_t slot, loom_stage st, unsigned log_size);
 
+/*
+ * Selection (issue 5). The pick value of a device for a stage is score x (1 - utilisation), the
+ * utilisation clamped to 0..1: an idle device keeps its score, a fully busy one has 0. A device
+ * resting after a failure (or a slot the scheduler lacks) has 0 and is never selected.
+ */
+LOOM_HIDDEN double loom_sched_pick_value(loom_sched *s, size_t slot, loom_stage st, unsigned log_size);
+/*
+ * Writes to out the best min(k, n) of the n candidate slots (distinct) by pick value, best first;
+ * equal values keep the candidates' order. Resting devices are left out, so fewer may come back:
+ * returns how many were written. The load is read once, under the scheduler's lock; no allocation.
+ */
+LOOM_HIDDEN size_t loom_sched_select(loom_sched *s, loom_stage st, unsigned log_size, const size_t *cand, size_t n,
+                                     size_t k, size_t *out);
+
+/*
+ * Load accounting of one task on a device, on the loom_now() clock: begin marks it running from
+ * t0 (utilisation counts it up to now), end records the span t0..t1. The executor calls these
+ * around each chunk; tests call them with past times to make a device look busy.
+ */
+LOOM_HIDDEN void loom_sched_task_begin(loom_sched *s, size_t slot, double t0);
+LOOM_HIDDEN void loom_sched_task_end(loom_sched *s, size_t slot, double t0, double t1);
+
+/* A whole job outside the executor (a whole commit): holds the device as the executor does around
+ * a chunk, and counts the job in the device's load as one task. */
+LOOM_HIDDEN void loom_sched_job_begin(loom_sched *s, size_t slot);
+LOOM_HIDDEN void loom_sched_job_end(loom_sched *s, size_t slot);
+
 
 /* ---- the executor ---- */
 
