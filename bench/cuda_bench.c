@@ -196,6 +196,42 @@ int main(int argc, char **argv)
     snprintf(note, sizeof note, "copy alone %.1f ms, compute %.1f ms, wall %.1f ms", t * 1e3, compute * 1e3,
              best * 1e3);
     add("transfer hidden", size, best, 100 * (hidden < 0 ? 0 : hidden > 1 ? 1 : hidden), "%", note);
+
+    /* The same trace over two GPUs, both modes (loom_cuda_commit_multi). With one GPU the second
+     * is another handle on it: the figure is then the cost of splitting, not a speedup. */
+    {
+        int n_gpus = 0;
+        char why[256];
+        loom_cuda_count(&n_gpus, why, sizeof why);
+        const int second = n_gpus > 1 ? (gpu->info.ordinal + 1) % n_gpus : gpu->info.ordinal;
+        loom_cuda_dev *dev2 = NULL;
+        if (loom_cuda_open(&dev2, second, 0, err, sizeof err) || loom_cuda_load_perm(dev2, &cp16, err, sizeof err))
+            return die("second GPU handle", err);
+        loom_cuda_matrix mat = {trace, erows, ecols};
+        for (int g = 1; g <= 2; g++)
+            for (int mode = 0; mode < (g == 1 ? 1 : 2); mode++) {
+                loom_cuda_dev *devs[2] = {dev, dev2};
+                uint32_t sub[16];
+                loom_cuda_multi_stats ms;
+                double bt = 1e30;
+                for (int i = 0; i < (quick ? 2 : 4); i++) { /* the first warms up */
+                    double t0 = loom_now();
+                    if (loom_cuda_commit_multi(devs, g, mode, sub, &ms, &cf, &cp16, &mat, 1, 1, bb->generator, err,
+                                               sizeof err))
+                        return die("multi-GPU commit", err);
+                    if (i > 0 && loom_now() - t0 < bt)
+                        bt = loom_now() - t0;
+                }
+                char name[64];
+                snprintf(name, sizeof name, "commit over %d %s%s", g, g == 1 ? "GPU" : n_gpus > 1 ? "GPUs" : "handles",
+                         g == 1 ? "" : mode ? " (chain)" : " (exchange)");
+                snprintf(note, sizeof note, "%.0f MiB between GPUs (%.1f ms of copies); busy %.1f + %.1f ms",
+                         ms.bytes_peer / 1048576.0, (ms.peer_s[0] + ms.peer_s[1]) * 1e3, ms.busy_s[0] * 1e3,
+                         ms.busy_s[1] * 1e3);
+                add(name, size, bt, bt > 0 ? best / bt : 0, "x vs commit", note);
+            }
+        loom_cuda_close(dev2);
+    }
     free(trace);
 
     char date[32];

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
 # Multi-GPU scaling of `loom commit`: the same multi-shard job on 1, 2, 4, ... of this machine's
-# GPUs (CUDA_VISIBLE_DEVICES picks them), and one large commit. Prints a table; with --json FILE
-# also writes the figures as JSON.
+# GPUs (CUDA_VISIBLE_DEVICES picks them), and one large commit split over them in both modes
+# (--multi-gpu exchange and chain; docs/scheduler.md). Prints a table; with --json FILE also
+# writes the figures as JSON. Every root of a job must be the same on any number of GPUs.
 #
 #   bench/multi_gpu.sh LOOM [--log-rows K] [--cols W] [--shards M] [--large-log-rows K] [--json FILE]
 set -euo pipefail
@@ -30,19 +31,24 @@ while [ $k -le "$n_gpus" ]; do
   t=$(echo "$out" | field total_s)
   root=$(echo "$out" | grep -o '"roots": \[\[[0-9, ]*' | head -c 60)
   rows+=("shards $k $t $root")
-  out=$(CUDA_VISIBLE_DEVICES=$vis "$loom" commit --log-rows "$large" --cols "$cols" --json)
-  t2=$(echo "$out" | field total_s)
-  rows+=("large $k $t2 $(echo "$out" | grep -o '"root": \[[0-9, ]*' | head -c 60)")
+  for mode in exchange chain; do
+    [ $k = 1 ] && [ $mode = chain ] && continue
+    out=$(CUDA_VISIBLE_DEVICES=$vis "$loom" commit --log-rows "$large" --cols "$cols" --multi-gpu $mode --json)
+    t2=$(echo "$out" | field total_s)
+    job=large; [ $k = 1 ] || job=large-$mode
+    rows+=("$job $k $t2 $(echo "$out" | grep -o '"root": \[[0-9, ]*' | head -c 60)")
+  done
   k=$((k * 2))
 done
-printf '\n%-7s %5s %10s %8s  %s\n' job gpus seconds speedup "first root (must not change)"
-for job in shards large; do
+printf '\n%-15s %5s %10s %8s  %s\n' job gpus seconds speedup "first root (must not change)"
+for job in shards large large-exchange large-chain; do
   base=""
   for r in "${rows[@]}"; do
     set -- $r
     [ "$1" = "$job" ] || continue
     [ -n "$base" ] || base=$3
-    printf '%-7s %5s %10.3f %7.2fx  %s\n' "$1" "$2" "$3" "$(awk -v a="$base" -v b="$3" 'BEGIN { print a / b }')" "${*:4}"
+    case $job in large-*) base=$large1 ;; large) large1=$3 ;; esac
+    printf '%-15s %5s %10.3f %7.2fx  %s\n' "$1" "$2" "$3" "$(awk -v a="$base" -v b="$3" 'BEGIN { print a / b }')" "${*:4}"
   done
 done
 if [ -n "$json" ]; then

@@ -632,6 +632,7 @@ static void test_scheduler_section(void **state)
                    "  retries: 2\n"
                    "  backoff_ms: 50\n"
                    "  max_gpus: 4\n"
+                   "  multi_gpu: chain\n"
                    "  model: m.yaml\n"
                    "  route:\n"
                    "    lde: [gpu, cpu]\n"
@@ -646,8 +647,9 @@ static void test_scheduler_section(void **state)
     assert_int_equal(sc->retries, 2);
     assert_int_equal(sc->backoff_ms, 50);
     assert_int_equal(sc->max_gpus, 4);
+    assert_int_equal(sc->multi_gpu, LOOM_MULTI_GPU_CHAIN);
     assert_string_equal(sc->model, "m.yaml");
-    assert_int_equal(sc->route_line, 14);
+    assert_int_equal(sc->route_line, 15);
     assert_int_equal(sc->n_route[LOOM_STAGE_LDE], 2);
     assert_int_equal(sc->route[LOOM_STAGE_LDE][0], LOOM_DEVICE_GPU);
     assert_int_equal(sc->route[LOOM_STAGE_LDE][1], LOOM_DEVICE_CPU);
@@ -659,6 +661,8 @@ static void test_scheduler_section(void **state)
 
     EXPECT_ERROR("version: 1\nscheduler:\n  partition: greedy\n", "t.yaml:3:14:", "scheduler.partition 'greedy'",
                  "dynamic, equal, proportional");
+    EXPECT_ERROR("version: 1\nscheduler:\n  multi_gpu: ring\n", "t.yaml:3:14:", "scheduler.multi_gpu 'ring'",
+                 "exchange, chain, off");
     EXPECT_ERROR("version: 1\nscheduler:\n  policy: fast\n", "scheduler.policy 'fast'", "hybrid, single");
     EXPECT_ERROR("version: 1\nscheduler:\n  rebalance_threshold: 1.5\n", "rebalance_threshold '1.5'",
                  "a number from 0 to 1");

@@ -173,6 +173,86 @@ static void test_commit_larger(void **state)
     free(m);
 }
 
+/*
+ * GPUs for the multi-GPU commit: the machine's, and where it has fewer than `want`, more handles
+ * on its GPUs (each with its own streams and buffers; the peer copies between two handles of one
+ * GPU are device copies), so that the splitting, the exchange and the chain run on any GPU
+ * machine. The scheduler is rebuilt for the added devices.
+ */
+static size_t gpu_group(size_t want)
+{
+    size_t have = 0;
+    for (size_t i = 0; i < ctx->n_devices; i++)
+        have += ctx->devices[i].info.kind == LOOM_DEVICE_GPU;
+    size_t real = have;
+    while (have < want) {
+        loom_device *d = &ctx->devices[ctx->n_devices];
+        const loom_device *src = NULL;
+        for (size_t i = 0, k = 0; i < ctx->n_devices && !src; i++)
+            if (ctx->devices[i].info.kind == LOOM_DEVICE_GPU && k++ == have % real)
+                src = &ctx->devices[i];
+        *d = *src;
+        d->impl = NULL;
+        snprintf(d->info.id, sizeof d->info.id, "%s.%zu", src->info.id, have);
+        if (d->driver->open(d) != LOOM_OK)
+            fail_msg("cannot open a second handle on %s: %s", src->info.id, loom_last_error());
+        ctx->n_devices++;
+        have++;
+    }
+    loom_ctx_sched_close(ctx);
+    assert_int_equal(loom_ctx_sched_open(ctx), LOOM_OK);
+    return real;
+}
+
+/* One trace (or several of one height) over 2 and 4 GPUs, both modes, against the CPU root. */
+static void test_commit_multi(void **state)
+{
+    (void)state;
+    test_rng rng = {test_seed() + 5};
+    size_t real = gpu_group(4);
+    printf("# multi-GPU commits over %zu GPU(s)%s\n", real, real < 4 ? " plus extra handles on them" : "");
+    static const size_t widths[] = {1, 8, 9, 20, 33, 64};
+    for (int mode = LOOM_MULTI_GPU_EXCHANGE; mode <= LOOM_MULTI_GPU_CHAIN; mode++)
+        for (unsigned g = 2; g <= 4; g *= 2) {
+            ctx->settings.multi_gpu = (loom_multi_gpu_mode)mode;
+            ctx->settings.max_gpus = g;
+            for (int fi = 0; fi < LOOM_FIELD_COUNT; fi++) {
+                const loom_field *f = loom_field_get((loom_field_id)fi);
+                for (unsigned logn = 0; logn <= (quick() ? 10u : 16u); logn += 2) {
+                    unsigned bits = (logn / 2 + g) % 3;
+                    if (((size_t)1 << (logn + bits)) < g)
+                        bits = 2;
+                    size_t rows = (size_t)1 << logn, n_tr = 1 + logn % 3;
+                    uint32_t *d[3];
+                    loom_matrix_view v[3];
+                    for (size_t t = 0; t < n_tr; t++) {
+                        size_t cols = widths[(logn / 2 + t + (size_t)mode) % 6];
+                        d[t] = rand_matrix(&rng, rows * cols, f->p);
+                        v[t] = (loom_matrix_view){d[t], rows, cols};
+                    }
+                    loom_commit_params pc = {(loom_field_id)fi, (loom_perm_family)(logn / 2 % 2), bits, cpu->info.id};
+                    loom_commit_params pg = pc;
+                    pg.device = NULL;
+                    loom_digest want, got;
+                    loom_commit_report rep;
+                    assert_int_equal(loom_commit(ctx, &want, NULL, &pc, v, n_tr), LOOM_OK);
+                    if (loom_commit(ctx, &got, &rep, &pg, v, n_tr) != LOOM_OK)
+                        fail_msg("multi-GPU commit failed: %s", loom_last_error());
+                    if (rep.multi_gpus != g)
+                        fail_msg("the commit of 2^%u x %zu (blowup 2^%u) ran on %u GPU(s), expected %u (%s)", logn,
+                                 v[0].cols, bits, rep.multi_gpus, g, loom_multi_gpu_name((loom_multi_gpu_mode)mode));
+                    if (memcmp(&want, &got, sizeof want) != 0)
+                        fail_msg("%s root over %u GPUs differs from the CPU: %s, 2^%u rows, %zu traces, blowup 2^%u",
+                                 loom_multi_gpu_name((loom_multi_gpu_mode)mode), g, f->name, logn, n_tr, bits);
+                    for (size_t t = 0; t < n_tr; t++)
+                        free(d[t]);
+                }
+            }
+        }
+    ctx->settings.multi_gpu = LOOM_MULTI_GPU_EXCHANGE;
+    ctx->settings.max_gpus = 0;
+}
+
 int main(void)
 {
     if (loom_ctx_create(&ctx, NULL) != LOOM_OK) {
@@ -200,6 +280,8 @@ int main(void)
         cmocka_unit_test(test_lde_all_sizes),   cmocka_unit_test(test_lde_large),
         cmocka_unit_test(test_hash_and_compress), cmocka_unit_test(test_commit_roots),
         cmocka_unit_test(test_commit_larger),
+        /* last: it adds GPU handles to the context */
+        cmocka_unit_test(test_commit_multi),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     loom_ctx_destroy(ctx);

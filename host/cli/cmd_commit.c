@@ -17,6 +17,7 @@ static const cli_option opts[] = {
     {"config", 1, "FILE", "device configuration (default: $LOOM_CONFIG, else built-in)"},
     {"device", 1, "ID", "run every stage on this device (e.g. cpu0, gpu0); default: the scheduler routes"},
     {"threads", 1, "N", "CPU worker threads (default: $LOOM_THREADS, config, else one per core)"},
+    {"multi-gpu", 1, "MODE", "exchange | chain | off: how GPUs share one trace (default: config, else exchange)"},
     {"json", 0, NULL, "print one JSON object on stdout"},
 };
 
@@ -66,6 +67,19 @@ int cmd_commit(int argc, char **argv)
         rc = cli_usage_error("commit", "2^%u rows with --log-blowup %u exceeds %s's two-adicity (2^%u rows at most)",
                              loom_log2_u64(rows), job.log_blowup, f->name, f->two_adicity);
         goto out;
+    }
+
+    const char *multi = cli_get(&a, "multi-gpu");
+    if (multi) {
+        int mode = -1;
+        for (int m = 0; m <= LOOM_MULTI_GPU_OFF; m++)
+            if (strcmp(multi, loom_multi_gpu_name((loom_multi_gpu_mode)m)) == 0)
+                mode = m;
+        if (mode < 0) {
+            rc = cli_usage_error("commit", "--multi-gpu '%s' is not a mode; expected exchange, chain or off", multi);
+            goto out;
+        }
+        job.cfg->sched.multi_gpu = mode;
     }
 
     loom_ctx *ctx;
@@ -120,6 +134,9 @@ int cmd_commit(int argc, char **argv)
         wall += rep.total_s;
         total.lde_s += rep.lde_s, total.hash_s += rep.hash_s, total.compress_s += rep.compress_s;
         total.lde_rows += rep.lde_rows, total.permutations += rep.permutations;
+        total.bytes_peer += rep.bytes_peer;
+        if (rep.multi_gpus > total.multi_gpus)
+            total.multi_gpus = rep.multi_gpus, total.multi_mode = rep.multi_mode;
         total.n_devices = rep.n_devices;
         for (size_t d = 0; d < rep.n_devices; d++) {
             memcpy(total.devices[d].id, rep.devices[d].id, sizeof total.devices[d].id);
@@ -155,8 +172,11 @@ done:
         }
         printf("],\n \"stages\": {\"lde_s\": %.6f, \"hash_s\": %.6f, \"compress_s\": %.6f, \"total_s\": %.6f},\n",
                total.lde_s, total.hash_s, total.compress_s, total.total_s);
-        printf(" \"lde_rows\": %llu, \"permutations\": %llu,\n \"devices\": [",
-               (unsigned long long)total.lde_rows, (unsigned long long)total.permutations);
+        printf(" \"lde_rows\": %llu, \"permutations\": %llu, \"multi_gpus\": %u, \"multi_mode\": \"%s\", "
+               "\"bytes_peer\": %llu,\n \"devices\": [",
+               (unsigned long long)total.lde_rows, (unsigned long long)total.permutations, total.multi_gpus,
+               total.multi_gpus > 1 ? loom_multi_gpu_name((loom_multi_gpu_mode)total.multi_mode) : "none",
+               (unsigned long long)total.bytes_peer);
         for (size_t d = 0; d < total.n_devices; d++)
             printf("%s{\"id\": \"%s\", \"lde_columns\": %llu, \"rows_hashed\": %llu, \"compressions\": %llu, "
                    "\"busy_s\": %.6f}",
@@ -181,6 +201,9 @@ done:
                total.lde_s, total.hash_s, total.compress_s, total.total_s, (unsigned long long)total.permutations,
                total.hash_s + total.compress_s > 0 ? total.permutations / (total.hash_s + total.compress_s) / 1e6
                                                    : 0.0);
+        if (total.multi_gpus > 1)
+            printf("one trace over %u GPUs (%s): %.1f MiB copied between them\n", total.multi_gpus,
+                   loom_multi_gpu_name((loom_multi_gpu_mode)total.multi_mode), total.bytes_peer / 1048576.0);
         for (size_t d = 0; d < total.n_devices; d++)
             printf("device %s: %llu columns extended, %llu rows hashed, %llu compressions, busy %.3f s\n",
                    total.devices[d].id, (unsigned long long)total.devices[d].lde_columns,

@@ -328,8 +328,20 @@ static loom_status commit_whole(loom_ctx *ctx, loom_device *dev, loom_digest *ro
     size_t slot = (size_t)(dev - ctx->devices);
     double t0 = loom_now();
     loom_status s = dev->driver->ops->commit(dev, root, rep, slot, f, perm, traces, n_traces, log_blowup);
+    double dt = loom_now() - t0;
     if (s == LOOM_OK && slot < rep->n_devices && rep->devices[slot].busy_s == 0)
-        rep->devices[slot].busy_s = loom_now() - t0;
+        rep->devices[slot].busy_s = dt;
+    if (s == LOOM_OK) { /* what one device alone does, for the choice of a multi-GPU group */
+        double elems = 0;
+        size_t height = 0;
+        for (size_t t = 0; t < n_traces; t++) {
+            elems += (double)(traces[t].rows << log_blowup) * (double)traces[t].cols;
+            if (traces[t].rows > height)
+                height = traces[t].rows;
+        }
+        loom_model_observe(loom_sched_model(ctx->sched), LOOM_MODEL_COMMIT, dev->info.id,
+                           loom_log2_exact(height << log_blowup), elems, dt);
+    }
     return s;
 }
 
@@ -358,6 +370,143 @@ static loom_device *whole_device(const commit_job *j)
         if (!allows(d, (loom_stage)st))
             return NULL;
     return d;
+}
+
+/* ---- one trace over several GPUs ---- */
+
+/* The model's key for a group: its first device's id, and "*g" for g > 1 ("gpu0", "gpu0*2"). */
+static void group_key(char *out, size_t len, loom_device *const *devs, size_t g)
+{
+    if (g == 1)
+        snprintf(out, len, "%s", devs[0]->info.id);
+    else
+        snprintf(out, len, "%.24s*%u", devs[0]->info.id, (unsigned)(g & 0xff));
+}
+
+/*
+ * How many of the candidate GPUs (best first) share one commit of `elems` extended elements at
+ * log2 height log_m: the g in 1, 2, 4, ... with the shortest expected time. A group the model has
+ * measured takes its measured time. Otherwise T(g) = W / g + (g - 1) o, with the work W and the
+ * per-GPU overhead o fitted to the two largest groups measured (one group: o = 0, so the next
+ * larger group gets tried and measured; none: every candidate, to measure).
+ */
+static size_t multi_gpu_count(loom_ctx *ctx, loom_device *const *cand, size_t n, double elems, unsigned log_m)
+{
+    loom_model *model = loom_sched_model(ctx->sched);
+    double t[LOOM_MULTI_MAX + 1] = {0};
+    size_t ga = 0, gb = 0, gmax = 1;
+    for (size_t g = 1; g <= n; g *= 2) {
+        char key[LOOM_DEVICE_ID_MAX];
+        group_key(key, sizeof key, cand, g);
+        double rate = loom_model_rate(model, LOOM_MODEL_COMMIT, key, log_m);
+        t[g] = rate > 0 ? elems / rate : 0;
+        if (t[g] > 0)
+            ga = gb, gb = g;
+        gmax = g;
+    }
+    if (gb == 0)
+        return gmax;
+    double w, o = 0;
+    if (ga == 0) {
+        w = t[gb] * (double)gb;
+    } else { /* t = w / g + (g - 1) o at ga and gb */
+        double a1 = 1.0 / (double)ga, b1 = (double)ga - 1, a2 = 1.0 / (double)gb, b2 = (double)gb - 1;
+        double det = a1 * b2 - a2 * b1;
+        w = (t[ga] * b2 - t[gb] * b1) / det;
+        o = (a1 * t[gb] - a2 * t[ga]) / det;
+        if (o < 0)
+            o = 0;
+        if (w <= 0)
+            w = t[gb] * (double)gb;
+    }
+    size_t best = 1;
+    double best_t = 0;
+    for (size_t g = 1; g <= gmax; g *= 2) {
+        double tg = t[g] > 0 ? t[g] : w / (double)g + (double)(g - 1) * o;
+        if (g == 1 || tg < best_t)
+            best = g, best_t = tg;
+    }
+    return best;
+}
+
+/*
+ * The GPUs that share this commit, best first: the LDE devices of `whole`'s driver that can run
+ * it alone and are allowed every stage, up to max_gpus and the driver's limit, when the traces
+ * have one height and multi_gpu is not off; how many of them from multi_gpu_count. 0 or 1: none.
+ */
+static size_t multi_gpu_group(commit_job *j, const loom_device *whole, const loom_matrix_view *traces,
+                              size_t n_traces, loom_device **out)
+{
+    loom_ctx *ctx = j->ctx;
+    if (ctx->settings.multi_gpu == LOOM_MULTI_GPU_OFF || !whole->driver->ops->commit_multi)
+        return 0;
+    double elems = 0;
+    for (size_t t = 0; t < n_traces; t++) {
+        if (traces[t].rows != traces[0].rows)
+            return 0;
+        elems += (double)(traces[t].rows << j->log_blowup) * (double)traces[t].cols;
+    }
+    size_t n = 0, cap = ctx->settings.max_gpus ? ctx->settings.max_gpus : LOOM_MULTI_MAX;
+    if (cap > LOOM_MULTI_MAX)
+        cap = LOOM_MULTI_MAX;
+    for (size_t i = 0; i < j->n_devs[LOOM_STAGE_LDE] && n < cap; i++) {
+        loom_device *d = j->devs[LOOM_STAGE_LDE][i];
+        int all = d->driver == whole->driver;
+        for (int st = 0; st < LOOM_STAGE_COUNT; st++)
+            all &= allows(d, (loom_stage)st);
+        if (all)
+            out[n++] = d;
+    }
+    const size_t m = traces[0].rows << j->log_blowup;
+    while (n > 1 && (n & (n - 1))) /* a power of two, each with at least one row */
+        n--;
+    while (n > 1 && m < n)
+        n /= 2;
+    if (n < 2)
+        return 0;
+    return multi_gpu_count(ctx, out, n, elems, loom_log2_exact(m));
+}
+
+/* One commit over the group: each device builds a subtree, the host compresses the top. */
+static loom_status commit_multi_held(commit_job *j, loom_device *const *grp, size_t g, loom_digest *root,
+                                     const loom_matrix_view *traces, size_t n_traces)
+{
+    loom_ctx *ctx = j->ctx;
+    size_t slots[LOOM_MULTI_MAX], order[LOOM_MULTI_MAX];
+    for (size_t i = 0; i < g; i++)
+        slots[i] = order[i] = (size_t)(grp[i] - ctx->devices);
+    /* Held in slot order, so that two jobs taking overlapping groups cannot deadlock. */
+    for (size_t a = 1; a < g; a++)
+        for (size_t b = a; b > 0 && order[b] < order[b - 1]; b--) {
+            size_t t = order[b];
+            order[b] = order[b - 1];
+            order[b - 1] = t;
+        }
+    for (size_t i = 0; i < g; i++)
+        loom_ctx_device_lock(ctx, order[i]);
+    loom_digest sub[LOOM_MULTI_MAX];
+    double t0 = loom_now();
+    loom_status s = grp[0]->driver->ops->commit_multi(grp, g, (int)ctx->settings.multi_gpu, sub, j->rep, slots, j->f,
+                                                      j->perm, traces, n_traces, j->log_blowup);
+    double dt = loom_now() - t0;
+    for (size_t i = g; i-- > 0;)
+        loom_ctx_device_unlock(ctx, order[i]);
+    if (s != LOOM_OK)
+        return s;
+    for (size_t len = g / 2; len >= 1; len /= 2) /* the top of the tree */
+        for (size_t i = 0; i < len; i++)
+            sub[i] = loom_poseidon2_compress(j->perm, &sub[2 * i], &sub[2 * i + 1]);
+    *root = sub[0];
+    j->rep->multi_gpus = (unsigned)g;
+    j->rep->multi_mode = (int)ctx->settings.multi_gpu;
+    double elems = 0;
+    for (size_t t = 0; t < n_traces; t++)
+        elems += (double)(traces[t].rows << j->log_blowup) * (double)traces[t].cols;
+    char key[LOOM_DEVICE_ID_MAX];
+    group_key(key, sizeof key, grp, g);
+    loom_model_observe(loom_sched_model(ctx->sched), LOOM_MODEL_COMMIT, key,
+                       loom_log2_exact(traces[0].rows << j->log_blowup), elems, dt);
+    return LOOM_OK;
 }
 
 static loom_status commit_one(loom_ctx *ctx, loom_digest *root, loom_commit_report *rep,
@@ -405,7 +554,20 @@ static loom_status commit_one(loom_ctx *ctx, loom_digest *root, loom_commit_repo
         s = plan_stages(j, only);
     if (s == LOOM_OK) {
         loom_device *whole = whole_device(j);
-        if (whole) {
+        loom_device *grp[LOOM_MULTI_MAX];
+        size_t g = whole && !only ? multi_gpu_group(j, whole, traces, n_traces, grp) : 0;
+        if (g >= 2) {
+            s = commit_multi_held(j, grp, g, root, traces, n_traces);
+            if (s != LOOM_OK && s != LOOM_ERR_INVALID_ARG && s != LOOM_ERR_NOT_CANONICAL) {
+                /* The group could not do it (a device failed, or a budget was too small): the
+                 * best GPU alone, then the stages, as below. The root is the same either way. */
+                report_init(ctx, rep);
+                g = 0;
+            }
+        }
+        if (g >= 2) {
+            /* done, or an error no other device would avoid */
+        } else if (whole) {
             s = commit_whole_held(ctx, whole, root, rep, f, perm, traces, n_traces, params->log_blowup);
             if (s != LOOM_OK && !only && s != LOOM_ERR_INVALID_ARG && s != LOOM_ERR_NOT_CANONICAL) {
                 /* The device could not do the job alone: a failing device rests; one whose memory
@@ -482,6 +644,9 @@ static void report_add(loom_commit_report *sum, const loom_commit_report *r)
 {
     sum->lde_s += r->lde_s, sum->hash_s += r->hash_s, sum->compress_s += r->compress_s;
     sum->bytes_h2d += r->bytes_h2d, sum->lde_rows += r->lde_rows, sum->permutations += r->permutations;
+    sum->bytes_peer += r->bytes_peer;
+    if (r->multi_gpus > sum->multi_gpus)
+        sum->multi_gpus = r->multi_gpus, sum->multi_mode = r->multi_mode;
     for (size_t d = 0; d < r->n_devices && d < sum->n_devices; d++) {
         sum->devices[d].lde_columns += r->devices[d].lde_columns;
         sum->devices[d].rows_hashed += r->devices[d].rows_hashed;

@@ -56,6 +56,8 @@ void loom_model_free(loom_model *m)
     free(m);
 }
 
+static const char *stage_name(loom_stage st) { return st == LOOM_MODEL_COMMIT ? "commit" : loom_stage_name(st); }
+
 static entry *find_locked(loom_model *m, loom_stage st, const char *dev, unsigned log_size)
 {
     for (size_t i = 0; i < m->n; i++)
@@ -142,7 +144,7 @@ loom_status loom_model_save(loom_model *m, const char *path)
                "# hash = rows, compress = digest pairs.\nversion: 1\nentries:\n");
     pthread_mutex_lock(&m->lock);
     for (size_t i = 0; i < m->n; i++)
-        fprintf(f, "  - {stage: %s, device: %s, log_size: %u, rate: %.6g, samples: %u}\n", loom_stage_name(m->e[i].st),
+        fprintf(f, "  - {stage: %s, device: %s, log_size: %u, rate: %.6g, samples: %u}\n", stage_name(m->e[i].st),
                 m->e[i].dev, m->e[i].log_size, m->e[i].rate, m->e[i].samples);
     if (m->n == 0)
         fprintf(f, "  []\n");
@@ -225,13 +227,13 @@ static loom_status read_entry(reader *r, loom_model *m)
         if (is_scalar(r, "stage")) {
             LOOM_TRY(next(r));
             int found = 0;
-            for (int st = 0; st < LOOM_STAGE_COUNT; st++)
-                if (is_scalar(r, loom_stage_name((loom_stage)st))) {
+            for (int st = 0; st <= (int)LOOM_MODEL_COMMIT; st++)
+                if (is_scalar(r, stage_name((loom_stage)st))) {
                     e.st = (loom_stage)st;
                     found = 1;
                 }
             if (!found)
-                return bad(r, "invalid stage; expected lde, hash or compress");
+                return bad(r, "invalid stage; expected lde, hash, compress or commit");
             seen |= 1;
         } else if (is_scalar(r, "device")) {
             LOOM_TRY(next(r));

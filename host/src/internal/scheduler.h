@@ -23,6 +23,14 @@ LOOM_HIDDEN double loom_prior_score(const loom_device_info *d);
 
 /* ---- performance model: units per second per (stage, device id, log size) ---- */
 
+/*
+ * Besides the stages, the model keeps whole commits on GPUs: extended elements (rows x columns)
+ * per second, keyed by the group of devices that ran it (its first device's id, then "*g" for a
+ * group of g: "gpu0", "gpu0*2") and the log2 of
+ * the extended height. The file names this entry's stage "commit".
+ */
+#define LOOM_MODEL_COMMIT ((loom_stage)LOOM_STAGE_COUNT)
+
 typedef struct loom_model loom_model;
 
 LOOM_HIDDEN loom_status loom_model_create(loom_model **out);
