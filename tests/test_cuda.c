@@ -191,9 +191,11 @@ static size_t gpu_group(size_t want)
         for (size_t i = 0, k = 0; i < ctx->n_devices && !src; i++)
             if (ctx->devices[i].info.kind == LOOM_DEVICE_GPU && k++ == have % real)
                 src = &ctx->devices[i];
+        char id[LOOM_DEVICE_ID_MAX];
+        snprintf(id, sizeof id, "%.20s_h%zu", src->info.id, have);
         *d = *src;
         d->impl = NULL;
-        snprintf(d->info.id, sizeof d->info.id, "%s.%zu", src->info.id, have);
+        memcpy(d->info.id, id, sizeof id);
         if (d->driver->open(d) != LOOM_OK)
             fail_msg("cannot open a second handle on %s: %s", src->info.id, loom_last_error());
         ctx->n_devices++;
