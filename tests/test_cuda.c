@@ -238,6 +238,10 @@ static void test_commit_multi(void **state)
                     loom_digest want, got;
                     loom_commit_report rep;
                     assert_int_equal(loom_commit(ctx, &want, NULL, &pc, v, n_tr), LOOM_OK);
+                    /* A fresh model: with nothing measured the whole group takes the job (the
+                     * choice itself is test_sched's test_multi_gpu_count). */
+                    loom_ctx_sched_close(ctx);
+                    assert_int_equal(loom_ctx_sched_open(ctx), LOOM_OK);
                     if (loom_commit(ctx, &got, &rep, &pg, v, n_tr) != LOOM_OK)
                         fail_msg("multi-GPU commit failed: %s", loom_last_error());
                     if (rep.multi_gpus != g)

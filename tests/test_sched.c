@@ -212,6 +212,7 @@ static void test_model(void **state)
     assert_true(loom_model_rate(m, LOOM_STAGE_LDE, "cpu0", 16) == 0);
     assert_true(loom_model_rate(m, LOOM_STAGE_HASH, "gpu0", 16) == 0);
     loom_model_observe(m, LOOM_STAGE_LDE, "gpu0", 24, 32, 0.004);
+    loom_model_observe(m, LOOM_MODEL_COMMIT, "gpu0*2", 25, 2e9, 0.5); /* the whole-commit entries */
 
     char path[] = "/tmp/loom_model_XXXXXX";
     int fd = mkstemp(path);
@@ -220,8 +221,9 @@ static void test_model(void **state)
     assert_int_equal(loom_model_save(m, path), LOOM_OK);
     loom_model *back;
     assert_int_equal(loom_model_load(&back, path), LOOM_OK);
-    assert_int_equal(loom_model_count(back), 3);
+    assert_int_equal(loom_model_count(back), 4);
     assert_true(fabs(loom_model_rate(back, LOOM_STAGE_HASH, "cpu0", 16) - 1250) < 1e-3);
+    assert_true(fabs(loom_model_rate(back, LOOM_MODEL_COMMIT, "gpu0*2", 25) - 4e9) < 1);
     assert_true(fabs(loom_model_rate(back, LOOM_STAGE_LDE, "gpu0", 24) - 8000) < 1e-3);
     loom_model_free(back);
     loom_model_free(m);
@@ -251,6 +253,52 @@ static void test_model(void **state)
     unlink(path);
     assert_int_equal(loom_model_load(&back, path), LOOM_ERR_IO);
     assert_non_null(strstr(loom_last_error(), "loom calibrate"));
+}
+
+/* ---- how many GPUs share one commit ---- */
+
+static void test_multi_gpu_count(void **state)
+{
+    (void)state;
+    loom_device gpus[4];
+    loom_device *cand[4];
+    memset(gpus, 0, sizeof gpus);
+    for (int i = 0; i < 4; i++) {
+        snprintf(gpus[i].info.id, sizeof gpus[i].info.id, "gpu%d", i);
+        gpus[i].info.kind = LOOM_DEVICE_GPU;
+        cand[i] = &gpus[i];
+    }
+    const double elems = 1e9; /* extended elements of the job */
+    static const struct {
+        double t1, t2, t4; /* measured seconds of 1, 2, 4 GPUs (0: not measured) */
+        size_t want;
+        const char *why;
+    } cases[] = {
+        {0, 0, 0, 4, "nothing measured: all, to measure"},
+        {1.0, 0, 0, 4, "one GPU measured, no overhead known: try more"},
+        {1.0, 0.5, 0, 4, "2 GPUs scale perfectly: o = 0, so 4"},
+        {1.0, 0.9, 0, 2, "o = 0.4 s: T(4) = 0.25 + 1.2 > 0.9"},
+        {1.0, 1.5, 0, 1, "the split costs more than it saves"},
+        {1.0, 0.6, 0.45, 4, "all measured: the fastest"},
+        {1.0, 0.6, 0.7, 2, "all measured: 4 is slower than 2"},
+        {0, 0.5, 0, 4, "only 2 measured: W = 1 s, o = 0, so 4"},
+    };
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        loom_model *m;
+        assert_int_equal(loom_model_create(&m), LOOM_OK);
+        if (cases[c].t1 > 0)
+            loom_model_observe(m, LOOM_MODEL_COMMIT, "gpu0", 24, elems, cases[c].t1);
+        if (cases[c].t2 > 0)
+            loom_model_observe(m, LOOM_MODEL_COMMIT, "gpu0*2", 24, elems, cases[c].t2);
+        if (cases[c].t4 > 0)
+            loom_model_observe(m, LOOM_MODEL_COMMIT, "gpu0*4", 24, elems, cases[c].t4);
+        size_t got = loom_multi_gpu_count(m, cand, 4, elems, 24);
+        if (got != cases[c].want)
+            fail_msg("case %zu (%s): %zu GPUs, expected %zu", c, cases[c].why, got, cases[c].want);
+        /* capped by the candidates */
+        assert_true(loom_multi_gpu_count(m, cand, 2, elems, 24) <= 2);
+        loom_model_free(m);
+    }
 }
 
 /* ---- scores ---- */
@@ -625,6 +673,7 @@ int main(void)
         cmocka_unit_test(test_balancer_hysteresis),
         cmocka_unit_test(test_inject_parse),
         cmocka_unit_test(test_model),
+        cmocka_unit_test(test_multi_gpu_count),
         cmocka_unit_test(test_prior_scores),
         cmocka_unit_test(test_exec_strategies),
         cmocka_unit_test(test_exec_faults),

@@ -383,16 +383,9 @@ static void group_key(char *out, size_t len, loom_device *const *devs, size_t g)
         snprintf(out, len, "%.24s*%u", devs[0]->info.id, (unsigned)(g & 0xff));
 }
 
-/*
- * How many of the candidate GPUs (best first) share one commit of `elems` extended elements at
- * log2 height log_m: the g in 1, 2, 4, ... with the shortest expected time. A group the model has
- * measured takes its measured time. Otherwise T(g) = W / g + (g - 1) o, with the work W and the
- * per-GPU overhead o fitted to the two largest groups measured (one group: o = 0, so the next
- * larger group gets tried and measured; none: every candidate, to measure).
- */
-static size_t multi_gpu_count(loom_ctx *ctx, loom_device *const *cand, size_t n, double elems, unsigned log_m)
+/* loom_multi_gpu_count (internal/scheduler.h). */
+size_t loom_multi_gpu_count(loom_model *model, loom_device *const *cand, size_t n, double elems, unsigned log_m)
 {
-    loom_model *model = loom_sched_model(ctx->sched);
     double t[LOOM_MULTI_MAX + 1] = {0};
     size_t ga = 0, gb = 0, gmax = 1;
     for (size_t g = 1; g <= n; g *= 2) {
@@ -464,7 +457,7 @@ static size_t multi_gpu_group(commit_job *j, const loom_device *whole, const loo
         n /= 2;
     if (n < 2)
         return 0;
-    return multi_gpu_count(ctx, out, n, elems, loom_log2_exact(m));
+    return loom_multi_gpu_count(loom_sched_model(ctx->sched), out, n, elems, loom_log2_exact(m));
 }
 
 /* One commit over the group: each device builds a subtree, the host compresses the top. */

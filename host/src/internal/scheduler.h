@@ -31,6 +31,7 @@ LOOM_HIDDEN double loom_prior_score(const loom_device_info *d);
  */
 #define LOOM_MODEL_COMMIT ((loom_stage)LOOM_STAGE_COUNT)
 
+
 typedef struct loom_model loom_model;
 
 LOOM_HIDDEN loom_status loom_model_create(loom_model **out);
@@ -47,6 +48,17 @@ LOOM_HIDDEN size_t loom_model_count(loom_model *m);
  * the file, line and column. */
 LOOM_HIDDEN loom_status loom_model_save(loom_model *m, const char *path);
 LOOM_HIDDEN loom_status loom_model_load(loom_model **out, const char *path);
+
+/*
+ * How many of the candidate GPUs (best first, n a power of two) share one commit of `elems`
+ * extended elements at log2 height log_m: the g in 1, 2, 4, ... <= n with the shortest expected
+ * time. A group the model has measured takes its measured time. Otherwise T(g) = W / g + (g - 1) o,
+ * with the work W and the per-GPU overhead o fitted to the two largest groups measured (one
+ * group: o = 0, so the next larger group gets tried and measured; none: all n, to measure).
+ * (host/src/commit.c)
+ */
+LOOM_HIDDEN size_t loom_multi_gpu_count(loom_model *model, loom_device *const *cand, size_t n, double elems,
+                                        unsigned log_m);
 
 /* ---- partitions of `total` units in multiples of `align` (the last part may be short) ---- */
 
