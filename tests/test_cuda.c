@@ -191,6 +191,8 @@ static size_t gpu_group(size_t want)
         for (size_t i = 0, k = 0; i < ctx->n_devices && !src; i++)
             if (ctx->devices[i].info.kind == LOOM_DEVICE_GPU && k++ == have % real)
                 src = &ctx->devices[i];
+        if (!src)
+            fail_msg("no GPU in the context to open a second handle on");
         char id[LOOM_DEVICE_ID_MAX];
         snprintf(id, sizeof id, "%.20s_h%zu", src->info.id, have);
         *d = *src;
