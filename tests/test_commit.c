@@ -105,6 +105,30 @@ static void test_commit_errors(void **state)
     assert_int_equal(loom_commit(ctx, &root, NULL, &params, &v, 1), LOOM_ERR_NOT_CANONICAL);
     assert_non_null(strstr(loom_last_error(), "row 3, column 1"));
     e[13] = 0;
+    {
+        /* A large trace is scanned by several threads: the first bad value is still the one
+         * named, wherever the parts split, and one in the last element is found. */
+        size_t rows = (size_t)1 << 20, cols = 8, n = rows * cols;
+        uint32_t *t = calloc(n, sizeof *t);
+        assert_non_null(t);
+        loom_matrix_view lv = {t, rows, cols};
+        const size_t at[][2] = {{n - 1, 0}, {3000001, 7000000}, {5, 6000000}, {4194303, 4194304}};
+        for (size_t k = 0; k < sizeof at / sizeof at[0]; k++) {
+            t[at[k][0]] = 0x78000001u + (uint32_t)k;
+            if (at[k][1])
+                t[at[k][1]] = 0xffffffffu;
+            char want[64];
+            snprintf(want, sizeof want, "value %u at row %zu, column %zu", 0x78000001u + (unsigned)k,
+                     at[k][0] / cols, at[k][0] % cols);
+            assert_int_equal(loom_commit(ctx, &root, NULL, &params, &lv, 1), LOOM_ERR_NOT_CANONICAL);
+            if (!strstr(loom_last_error(), want))
+                fail_msg("'%s' does not say '%s'", loom_last_error(), want);
+            t[at[k][0]] = 0;
+            if (at[k][1])
+                t[at[k][1]] = 0;
+        }
+        free(t);
+    }
     params.log_blowup = 9;
     assert_int_equal(loom_commit(ctx, &root, NULL, &params, &v, 1), LOOM_ERR_INVALID_ARG);
     params.log_blowup = 1;
