@@ -771,6 +771,45 @@ done:
     return rc;
 }
 
+// Absorbs k columns (column-major at src, leading dimension ld) into `rows` sponge states,
+// starting at rate position pos, permuting whenever a block of 8 fills; counts permutations.
+static int absorb_cols(const loom_cuda_perm *perm, cudaStream_t st, uint32_t *state, const uint32_t *src, size_t ld,
+                       size_t rows, unsigned k, unsigned pos, uint64_t *perms, char *err, size_t err_len)
+{
+    int rc = LOOM_CUDA_OK;
+    for (unsigned first = 0; first < k;) {
+        const unsigned take = std::min(k - first, 8 - pos);
+        const int full = pos + take == 8;
+        P2_LAUNCH16(perm, absorb_kernel, blocks_for(rows, 128), 128, st, state, src, ld, rows, first, pos, take, full,
+                    perm->slot);
+        LAUNCH_OK();
+        if (full)
+            *perms += rows;
+        first += take;
+        pos = (pos + take) % 8;
+    }
+done:
+    return rc;
+}
+
+// The sponge's padding permutation when the last block is partial (pos_end != 0; overwrite mode
+// leaves the other rate words as they are), then the digests of `rows` states.
+static int finish_leaves(const loom_cuda_perm *perm, const loom_cuda_field *f, cudaStream_t st, uint32_t *state,
+                         uint32_t *digests, size_t rows, unsigned pos_end, uint64_t *perms, char *err, size_t err_len)
+{
+    int rc = LOOM_CUDA_OK;
+    if (pos_end != 0) {
+        P2_LAUNCH16(perm, absorb_kernel, blocks_for(rows, 128), 128, st, state, state, rows, rows, 0, pos_end, 0, 1,
+                    perm->slot);
+        LAUNCH_OK();
+        *perms += rows;
+    }
+    digest_kernel<<<blocks_for(rows * 8, 256), 256, 0, st>>>(digests, state, rows, fparams(f));
+    LAUNCH_OK();
+done:
+    return rc;
+}
+
 // Digests of one group of equal-height traces: sponge over their concatenated columns, fed one
 // extended 8-column chunk at a time while the next chunk's columns are gathered and copied.
 static int group_digests(loom_cuda_dev *d, commit_bufs &b, uint32_t *out, const loom_cuda_field *f,
@@ -846,32 +885,17 @@ static int group_digests(loom_cuda_dev *d, commit_bufs &b, uint32_t *out, const 
                 goto done;
             if ((rc = mark(b, d->comp, 0, err, err_len)) || (rc = mark(b, d->comp, 1, err, err_len)))
                 goto done;
-            for (unsigned first = 0; first < k;) {
-                unsigned take = std::min(k - first, 8 - pos);
-                int full = pos + take == 8;
-                P2_LAUNCH16(perm, absorb_kernel, blocks_for(m, 128), 128, d->comp, b.state, b.lde, m, m, first, pos,
-                            take, full, perm->slot);
-                LAUNCH_OK();
-                if (full)
-                    st->permutations += m;
-                first += take;
-                pos = (pos + take) % 8;
-            }
+            if ((rc = absorb_cols(perm, d->comp, b.state, b.lde, m, m, k, pos, &st->permutations, err, err_len)))
+                goto done;
+            pos = (pos + k) % 8;
             if ((rc = mark(b, d->comp, 1, err, err_len)))
                 goto done;
         }
     }
     if ((rc = mark(b, d->comp, 1, err, err_len)))
         goto done;
-    if (pos != 0) {  // a partial last block: overwrite mode leaves the other rate words as they are
-        P2_LAUNCH16(perm, absorb_kernel, blocks_for(m, 128), 128, d->comp, b.state, b.lde, m, m, 0, pos, 0, 1,
-                    perm->slot);
-        LAUNCH_OK();
-        st->permutations += m;
-    }
-    digest_kernel<<<blocks_for(m * 8, 256), 256, 0, d->comp>>>(out, b.state, m, fparams(f));
-    LAUNCH_OK();
-    if ((rc = mark(b, d->comp, 1, err, err_len)))
+    if ((rc = finish_leaves(perm, f, d->comp, b.state, out, m, pos, &st->permutations, err, err_len)) ||
+        (rc = mark(b, d->comp, 1, err, err_len)))
         goto done;
 done:
     return rc;
@@ -1082,7 +1106,7 @@ struct multi_dev {
     std::vector<cudaEvent_t> marks;  // pairs around timed work on the compute stream
     std::vector<int> kinds;
     size_t lo = 0, hi = 0;  // chain: this device's chunks
-    uint64_t perms = 0, h2d = 0, peer = 0;
+    uint64_t perms = 0, h2d = 0, peer = 0, cols = 0;
     int rc = LOOM_CUDA_OK;
     char err[512] = "";
 };
@@ -1115,28 +1139,6 @@ done:
     return rc;
 }
 
-// Absorbs k columns (column-major at src, leading dimension ld) into `rows` states, starting at
-// rate position pos, permuting whenever a block of 8 fills.
-static int absorb_cols(multi_dev &md, const loom_cuda_perm *perm, uint32_t *state, const uint32_t *src, size_t ld,
-                       size_t rows, unsigned k, unsigned pos)
-{
-    int rc = LOOM_CUDA_OK;
-    char *err = md.err;
-    const size_t err_len = sizeof md.err;
-    for (unsigned first = 0; first < k;) {
-        const unsigned take = std::min(k - first, 8 - pos);
-        const int full = pos + take == 8;
-        P2_LAUNCH16(perm, absorb_kernel, blocks_for(rows, 128), 128, md.d->comp, state, src, ld, rows, first, pos,
-                    take, full, perm->slot);
-        LAUNCH_OK();
-        if (full)
-            md.perms += rows;
-        first += take;
-        pos = (pos + take) % 8;
-    }
-done:
-    return rc;
-}
 
 // Uploads chunk c (the slot_no-th chunk this device loads) and extends it into dst (ld m,
 // bit-reversed rows), on the device's streams; call with the device current.
@@ -1154,6 +1156,7 @@ static int load_chunk(multi_job &j, multi_dev &md, const chunk_ref &c, size_t sl
     CUDA_OK(cudaMemcpyAsync(md.dev_in[s], md.pin[s], bytes, cudaMemcpyHostToDevice, d->copy));
     CUDA_OK(cudaEventRecord(md.copied[s], d->copy));
     md.h2d += bytes;
+    md.cols += c.k;
     CUDA_OK(cudaStreamWaitEvent(d->comp, md.copied[s], 0));
     if ((rc = mmark(md, MK_LDE)))
         goto done;
@@ -1193,24 +1196,6 @@ done:
     return rc;
 }
 
-// The sponge's padding permutation (a partial last block) and the digests of `rows` states.
-static int finish_leaves(multi_job &j, multi_dev &md, uint32_t *state, uint32_t *digests, size_t rows)
-{
-    int rc = LOOM_CUDA_OK;
-    char *err = md.err;
-    const size_t err_len = sizeof md.err;
-    const unsigned pos_end = j.pos.back();
-    if (pos_end != 0) {  // overwrite mode leaves the other rate words as they are
-        P2_LAUNCH16(j.perm, absorb_kernel, blocks_for(rows, 128), 128, md.d->comp, state, state, rows, rows, 0,
-                    pos_end, 0, 1, j.perm->slot);
-        LAUNCH_OK();
-        md.perms += rows;
-    }
-    digest_kernel<<<blocks_for(rows * 8, 256), 256, 0, md.d->comp>>>(digests, state, rows, fparams(j.f));
-    LAUNCH_OK();
-done:
-    return rc;
-}
 
 // Exchange mode, device i: round r extends chunk r n + i, sends every device its row slice, then
 // absorbs the round's n chunks for its own rows.
@@ -1259,7 +1244,8 @@ static void exchange_worker(multi_job *jp, int i, host_barrier *bar, uint32_t *r
             const size_t q2 = r * n + o;
             const bool mine = o == (size_t)i;
             const uint32_t *src = mine ? md.lde + (size_t)i * j.mN : md.recv + o * 8 * j.mN;
-            if ((rc = absorb_cols(md, j.perm, md.state, src, mine ? j.m : j.mN, j.mN, j.chunks[q2].k, j.pos[q2])))
+            if ((rc = absorb_cols(j.perm, d->comp, md.state, src, mine ? j.m : j.mN, j.mN, j.chunks[q2].k, j.pos[q2],
+                                  &md.perms, err, err_len)))
                 goto done;
         }
         if ((rc = mmark(md, MK_HASH)))
@@ -1268,7 +1254,8 @@ static void exchange_worker(multi_job *jp, int i, host_barrier *bar, uint32_t *r
         if (!bar->wait())
             return;
     }
-    if ((rc = mmark(md, MK_HASH)) || (rc = finish_leaves(j, md, md.state, md.layer, j.mN)) ||
+    if ((rc = mmark(md, MK_HASH)) ||
+        (rc = finish_leaves(j.perm, j.f, d->comp, md.state, md.layer, j.mN, j.pos.back(), &md.perms, err, err_len)) ||
         (rc = mmark(md, MK_HASH)))
         goto done;
     {
@@ -1319,10 +1306,11 @@ static int chain_pipeline(multi_job &j, uint32_t *roots, int *failed)
             if ((rc = mmark(md, MK_HASH)))
                 goto done;
             for (size_t u = md.lo; u < md.hi; u++)
-                if ((rc = absorb_cols(md, j.perm, st, md.lde + (u - md.lo) * 8 * j.m + b * j.mb, j.m, j.mb,
-                                      j.chunks[u].k, j.pos[u])))
+                if ((rc = absorb_cols(j.perm, md.d->comp, st, md.lde + (u - md.lo) * 8 * j.m + b * j.mb, j.m, j.mb,
+                                      j.chunks[u].k, j.pos[u], &md.perms, err, err_len)))
                     goto done;
-            if (i + 1 == n && (rc = finish_leaves(j, md, st, md.layer + b * j.mb * 8, j.mb)))
+            if (i + 1 == n && (rc = finish_leaves(j.perm, j.f, md.d->comp, st, md.layer + b * j.mb * 8, j.mb,
+                                                  j.pos.back(), &md.perms, err, err_len)))
                 goto done;
             if ((rc = mmark(md, MK_HASH)))
                 goto done;
@@ -1544,6 +1532,7 @@ extern "C" int loom_cuda_commit_multi(loom_cuda_dev *const *devs, int n, int mod
             }
         }
         st->bytes_h2d += md.h2d, st->bytes_peer += md.peer, st->permutations += md.perms;
+        st->columns[i] = md.cols;
     }
     st->total_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
 done:

@@ -111,6 +111,7 @@ typedef struct {
     double total_s;                          /* wall time of the call */
     double busy_s[LOOM_CUDA_MULTI_MAX];      /* kernel time of each device (LDE, sponge, tree) */
     double peer_s[LOOM_CUDA_MULTI_MAX];      /* time of each device's outgoing peer copies */
+    uint64_t columns[LOOM_CUDA_MULTI_MAX];   /* columns each device extended */
     double lde_s, hash_s, tree_s;            /* kernel time by stage, summed over the devices */
     uint64_t bytes_h2d, bytes_peer, permutations;
 } loom_cuda_multi_stats;

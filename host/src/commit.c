@@ -383,6 +383,15 @@ static loom_status commit_split(commit_job *j, loom_digest *root, const loom_mat
     return s;
 }
 
+/* Extended elements (rows x columns after the blowup) of a commit: the size the model keys. */
+static double extended_elements(const loom_matrix_view *traces, size_t n_traces, unsigned log_blowup)
+{
+    double e = 0;
+    for (size_t t = 0; t < n_traces; t++)
+        e += (double)(traces[t].rows << log_blowup) * (double)traces[t].cols;
+    return e;
+}
+
 /* The whole commit on one device that can do it alone (ops->commit). */
 static loom_status commit_whole(loom_ctx *ctx, loom_device *dev, loom_digest *root, loom_commit_report *rep,
                                 const loom_field *f, const loom_poseidon2 *perm, const loom_matrix_view *traces,
@@ -395,15 +404,11 @@ static loom_status commit_whole(loom_ctx *ctx, loom_device *dev, loom_digest *ro
     if (s == LOOM_OK && slot < rep->n_devices && rep->devices[slot].busy_s == 0)
         rep->devices[slot].busy_s = dt;
     if (s == LOOM_OK) { /* what one device alone does, for the choice of a multi-GPU group */
-        double elems = 0;
         size_t height = 0;
-        for (size_t t = 0; t < n_traces; t++) {
-            elems += (double)(traces[t].rows << log_blowup) * (double)traces[t].cols;
-            if (traces[t].rows > height)
-                height = traces[t].rows;
-        }
+        for (size_t t = 0; t < n_traces; t++)
+            height = traces[t].rows > height ? traces[t].rows : height;
         loom_model_observe(loom_sched_model(ctx->sched), LOOM_MODEL_COMMIT, dev->info.id,
-                           loom_log2_exact(height << log_blowup), elems, dt);
+                           loom_log2_exact(height << log_blowup), extended_elements(traces, n_traces, log_blowup), dt);
     }
     return s;
 }
@@ -496,12 +501,9 @@ static size_t multi_gpu_group(commit_job *j, const loom_device *whole, const loo
     loom_ctx *ctx = j->ctx;
     if (ctx->settings.multi_gpu == LOOM_MULTI_GPU_OFF || !whole->driver->ops->commit_multi)
         return 0;
-    double elems = 0;
-    for (size_t t = 0; t < n_traces; t++) {
+    for (size_t t = 0; t < n_traces; t++)
         if (traces[t].rows != traces[0].rows)
             return 0;
-        elems += (double)(traces[t].rows << j->log_blowup) * (double)traces[t].cols;
-    }
     size_t n = 0, cap = ctx->settings.max_gpus ? ctx->settings.max_gpus : LOOM_MULTI_MAX;
     if (cap > LOOM_MULTI_MAX)
         cap = LOOM_MULTI_MAX;
@@ -520,7 +522,8 @@ static size_t multi_gpu_group(commit_job *j, const loom_device *whole, const loo
         n /= 2;
     if (n < 2)
         return 0;
-    return loom_multi_gpu_count(loom_sched_model(ctx->sched), out, n, elems, loom_log2_exact(m));
+    return loom_multi_gpu_count(loom_sched_model(ctx->sched), out, n, extended_elements(traces, n_traces, j->log_blowup),
+                                loom_log2_exact(m));
 }
 
 /* One commit over the group: each device builds a subtree, the host compresses the top. */
@@ -555,13 +558,11 @@ static loom_status commit_multi_held(commit_job *j, loom_device *const *grp, siz
     *root = sub[0];
     j->rep->multi_gpus = (unsigned)g;
     j->rep->multi_mode = (int)ctx->settings.multi_gpu;
-    double elems = 0;
-    for (size_t t = 0; t < n_traces; t++)
-        elems += (double)(traces[t].rows << j->log_blowup) * (double)traces[t].cols;
     char key[LOOM_DEVICE_ID_MAX];
     group_key(key, sizeof key, grp, g);
     loom_model_observe(loom_sched_model(ctx->sched), LOOM_MODEL_COMMIT, key,
-                       loom_log2_exact(traces[0].rows << j->log_blowup), elems, dt);
+                       loom_log2_exact(traces[0].rows << j->log_blowup),
+                       extended_elements(traces, n_traces, j->log_blowup), dt);
     return LOOM_OK;
 }
 

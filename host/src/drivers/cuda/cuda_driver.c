@@ -221,9 +221,6 @@ static loom_status cuda_commit_multi(loom_device *const *devs, size_t n, int mod
     if (rc)
         return cuda_fail(rc, devs[0]->info.id, err);
     const size_t m = traces[0].rows << log_blowup;
-    size_t chunks = 0;
-    for (size_t t = 0; t < n_traces; t++)
-        chunks += (traces[t].cols + 7) / 8;
     rep->lde_s += st.lde_s;
     rep->hash_s += st.hash_s;
     rep->compress_s += st.tree_s;
@@ -234,16 +231,7 @@ static loom_status cuda_commit_multi(loom_device *const *devs, size_t n, int mod
     for (size_t i = 0; i < n; i++) {
         if (slots[i] >= rep->n_devices)
             continue;
-        /* The columns it extended: chunks of 8 (fewer at a trace's end), dealt in turn
-         * (exchange) or a block per device (chain), as loom_cuda_commit_multi deals them. */
-        size_t q = 0, c = 0, lo = chunks * i / n, hi = chunks * (i + 1) / n;
-        for (size_t t = 0; t < n_traces; t++)
-            for (size_t c0 = 0; c0 < traces[t].cols; c0 += 8, q++) {
-                int mine = mode == LOOM_MULTI_GPU_CHAIN ? q >= lo && q < hi : q % n == i;
-                if (mine)
-                    c += traces[t].cols - c0 < 8 ? traces[t].cols - c0 : 8;
-            }
-        rep->devices[slots[i]].lde_columns += c;
+        rep->devices[slots[i]].lde_columns += st.columns[i];
         rep->devices[slots[i]].rows_hashed += m / n;
         rep->devices[slots[i]].compressions += m / n - 1;
         rep->devices[slots[i]].busy_s += st.busy_s[i];
