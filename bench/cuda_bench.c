@@ -36,6 +36,38 @@ static void add(const char *name, const char *size, double seconds, double value
     r->seconds = seconds, r->value = value, r->unit = unit;
 }
 
+static const char *const parts[] = {"ntt", "lde", "poseidon2", "merkle", "commit"};
+static unsigned only = ~0u; /* bit i: parts[i] runs */
+
+static int runs(const char *part)
+{
+    for (unsigned i = 0; i < sizeof parts / sizeof *parts; i++)
+        if (!strcmp(parts[i], part))
+            return (only >> i) & 1;
+    return 0;
+}
+
+/* Parses --only's list into `only`; 0 on success. */
+static int parse_only(const char *list)
+{
+    only = 0;
+    const char *s = list;
+    while (*s) {
+        size_t len = strcspn(s, ",");
+        unsigned i = 0;
+        while (i < sizeof parts / sizeof *parts && (strlen(parts[i]) != len || strncmp(parts[i], s, len)))
+            i++;
+        if (i == sizeof parts / sizeof *parts) {
+            fprintf(stderr, "loom-cuda-bench: --only: unknown part '%.*s' (expected ntt, lde, poseidon2, merkle, commit)\n",
+                    (int)len, s);
+            return -1;
+        }
+        only |= 1u << i;
+        s += len + (s[len] == ',');
+    }
+    return only ? 0 : -1;
+}
+
 static int die(const char *what, const char *err)
 {
     fprintf(stderr, "loom-cuda-bench: %s: %s\n", what, err);
@@ -44,10 +76,13 @@ static int die(const char *what, const char *err)
 
 static void usage(FILE *to)
 {
-    fprintf(to, "Usage: loom-cuda-bench [--json] [--output FILE] [--quick] [--device ID] [--ntt-sweep]\n\n"
+    fprintf(to, "Usage: loom-cuda-bench [--json] [--output FILE] [--quick] [--device ID] [--ntt-sweep]\n"
+                "                       [--only LIST]\n\n"
                 "Measures the GPU: copy bandwidth, NTT 2^24 x 32, coset LDE 2^24 -> 2^25 x 32, Poseidon2\n"
                 "permutations/s, Merkle commit of 2^20 x 32, and 'loom commit' of 2^22 x 64 (blowup 2) from host\n"
-                "memory. --quick uses small sizes (a smoke run, not for the record).\n");
+                "memory. --quick uses small sizes (a smoke run, not for the record).\n"
+                "--only LIST: a comma-separated subset of ntt,lde,poseidon2,merkle,commit (the copy always\n"
+                "runs: the other figures are set against it); for profilers and quick comparisons.\n");
 }
 
 int main(int argc, char **argv)
@@ -63,7 +98,12 @@ int main(int argc, char **argv)
             sweep = 1;
         else if (!strcmp(argv[i], "--output") && i + 1 < argc)
             out_path = argv[++i];
-        else if (!strcmp(argv[i], "--device") && i + 1 < argc)
+        else if (!strcmp(argv[i], "--only") && i + 1 < argc) {
+            if (parse_only(argv[++i])) {
+                usage(stderr);
+                return 2;
+            }
+        } else if (!strcmp(argv[i], "--device") && i + 1 < argc)
             want = argv[++i];
         else if (!strcmp(argv[i], "--help")) {
             usage(stdout);
@@ -115,23 +155,27 @@ int main(int argc, char **argv)
     unsigned logn = quick ? 20 : 24;
     size_t cols = quick ? 8 : 32;
     unsigned passes;
-    if (loom_cuda_bench_ntt(dev, &cf, logn, cols, iters, &t, &passes, err, sizeof err))
-        return die("ntt", err);
-    double bytes = (double)passes * 2 * (double)((cols * 4) << logn);
-    snprintf(size, sizeof size, "2^%u x %zu", logn, cols);
-    snprintf(note, sizeof note, "%u passes: %.1f TB/s = %.0f%% of copy", passes, bytes / t / 1e12,
-             100 * bytes / t / copy_bw);
-    add("ntt forward babybear", size, t, 0, "", note);
+    if (runs("ntt")) {
+        if (loom_cuda_bench_ntt(dev, &cf, logn, cols, iters, &t, &passes, err, sizeof err))
+            return die("ntt", err);
+        double bytes = (double)passes * 2 * (double)((cols * 4) << logn);
+        snprintf(size, sizeof size, "2^%u x %zu", logn, cols);
+        snprintf(note, sizeof note, "%u passes: %.1f TB/s = %.0f%% of copy", passes, bytes / t / 1e12,
+                 100 * bytes / t / copy_bw);
+        add("ntt forward babybear", size, t, 0, "", note);
+    }
 
-    if (loom_cuda_bench_lde(dev, &cf, logn, 1, cols, iters, &t, err, sizeof err))
-        return die("lde", err);
-    double floor_bytes = 3.0 * (double)((cols * 4) << logn); /* read n, write 2n */
-    snprintf(size, sizeof size, "2^%u -> 2^%u x %zu", logn, logn + 1, cols);
-    snprintf(note, sizeof note, "floor (read in, write out) at copy rate: %.2f ms", floor_bytes / copy_bw * 1e3);
-    add("coset lde babybear", size, t, 0, "", note);
+    if (runs("lde")) {
+        if (loom_cuda_bench_lde(dev, &cf, logn, 1, cols, iters, &t, err, sizeof err))
+            return die("lde", err);
+        double floor_bytes = 3.0 * (double)((cols * 4) << logn); /* read n, write 2n */
+        snprintf(size, sizeof size, "2^%u -> 2^%u x %zu", logn, logn + 1, cols);
+        snprintf(note, sizeof note, "floor (read in, write out) at copy rate: %.2f ms", floor_bytes / copy_bw * 1e3);
+        add("coset lde babybear", size, t, 0, "", note);
+    }
 
     size_t n_perm = quick ? (size_t)1 << 18 : (size_t)1 << 24;
-    for (size_t i = 0; i < loom_poseidon2_count(); i++) {
+    for (size_t i = 0; i < loom_poseidon2_count() && runs("poseidon2"); i++) {
         const loom_poseidon2 *perm = loom_poseidon2_at(i);
         const loom_poseidon2_monty *m = loom_poseidon2_monty_consts(perm);
         loom_cuda_perm cp = {(int)i, perm->field == LOOM_FIELD_BABYBEAR, perm->width, perm->rounds_p,
@@ -153,21 +197,24 @@ int main(int argc, char **argv)
         if (loom_poseidon2_at(i) == p16)
             cp16.slot = (int)i;
     size_t mrows = quick ? (size_t)1 << 16 : (size_t)1 << 20, mcols = 32;
-    if (loom_cuda_bench_merkle(dev, &cp16, mrows, mcols, iters, &t, err, sizeof err))
-        return die("merkle", err);
-    snprintf(size, sizeof size, "2^%u x %zu", quick ? 16 : 20, mcols);
-    snprintf(note, sizeof note, "%.2f Gperm/s incl. the tree", (double)mrows * (mcols / 8 + 1) / t / 1e9);
-    add("merkle commit babybear", size, t, 0, "", note);
+    if (runs("merkle")) {
+        if (loom_cuda_bench_merkle(dev, &cp16, mrows, mcols, iters, &t, err, sizeof err))
+            return die("merkle", err);
+        snprintf(size, sizeof size, "2^%u x %zu", quick ? 16 : 20, mcols);
+        snprintf(note, sizeof note, "%.2f Gperm/s incl. the tree", (double)mrows * (mcols / 8 + 1) / t / 1e9);
+        add("merkle commit babybear", size, t, 0, "", note);
+    }
 
     /* End to end from host memory. */
-    size_t erows = quick ? (size_t)1 << 16 : (size_t)1 << 22, ecols = quick ? 16 : 64;
-    uint32_t *trace = malloc(erows * ecols * sizeof *trace);
-    if (!trace)
-        return die("commit", "out of host memory");
-    uint64_t s = 1;
-    for (size_t i = 0; i < erows * ecols; i++) {
-        s = s * 6364136223846793005ull + 1442695040888963407ull;
-        trace[i] = (uint32_t)(s >> 33) % bb->p;
+    if (runs("commit")) {
+        size_t erows = quick ? (size_t)1 << 16 : (size_t)1 << 22, ecols = quick ? 16 : 64;
+        uint32_t *trace = malloc(erows * ecols * sizeof *trace);
+        if (!trace)
+            return die("commit", "out of host memory");
+        uint64_t s = 1;
+        for (size_t i = 0; i < erows * ecols; i++) {
+            s = s * 6364136223846793005ull + 1442695040888963407ull;
+            trace[i] = (uint32_t)(s >> 33) % bb->p;
     }
     loom_matrix_view v = {trace, erows, ecols};
     loom_commit_params params = {LOOM_FIELD_BABYBEAR, LOOM_PERM_PLONKY3, 1, gpu->info.id};
@@ -233,6 +280,7 @@ int main(int argc, char **argv)
         loom_cuda_close(dev2);
     }
     free(trace);
+    }
 
     char date[32];
     time_t now = time(NULL);

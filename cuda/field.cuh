@@ -62,8 +62,21 @@ LOOM_HD uint32_t mont_mul(uint32_t a, uint32_t b, uint32_t p, uint32_t mu)
     uint32_t q = lo * mu;
     uint32_t qp_hi = umulhi(q, p);
     // lo == (q*p) mod 2^32, so the low halves cancel exactly and only the high halves remain.
+    // r + p wraps below r exactly when hi < qp_hi: the correction is one add-and-min.
     uint32_t r = hi - qp_hi;
-    return hi < qp_hi ? r + p : r;
+    return umin(r, r + p);
+}
+
+// a * b * 2^-32 mod p for a < 2^32 (a need not be reduced: x - y + p is fine) and a constant b < p
+// given with bmu = b * mu mod 2^32: q = a * bmu comes from one product instead of two, so the
+// whole is 3 multiplications. a * b < 2^32 p, so (a*b - q p) / 2^32 lies in (-p, p) again.
+LOOM_HD uint32_t mont_mul_c(uint32_t a, uint32_t b, uint32_t bmu, uint32_t p)
+{
+    uint32_t q = a * bmu;
+    uint32_t hi = umulhi(a, b);
+    uint32_t qp_hi = umulhi(q, p);
+    uint32_t r = hi - qp_hi;
+    return umin(r, r + p);
 }
 
 LOOM_HD uint32_t mod_add(uint32_t a, uint32_t b, uint32_t p)

@@ -59,13 +59,19 @@ struct gens_t {
     uint32_t g[28];  // Montgomery form of the 2^k-th root (or its inverse), k = 0..27
 };
 
-// tw[h + j] = w_{2h}^j (Montgomery form) for every h = 2^s < n; tw[0] unused.
+// tw[h + j] = w_{2h}^j (Montgomery form) for every h = 2^s < n; tw[0] unused. The pair table in
+// front (ntt.cuh) gets tw[x] and tw[x] * mu for x < 2^NTT_MAX_K.
 __global__ void twiddle_kernel(uint32_t *tw, size_t n, gens_t gens, uint32_t one, field_params f)
 {
     size_t x = (size_t)blockIdx.x * blockDim.x + threadIdx.x;
     if (x == 0 || x >= n)
         return;
-    tw[x] = twiddle_entry(x, gens.g, one, f);
+    const uint32_t w = twiddle_entry(x, gens.g, one, f);
+    tw[x] = w;
+    if (x < NTT_PAIR_WORDS / 2) {
+        uint32_t *pr = tw - NTT_PAIR_WORDS + 2 * x;
+        pr[0] = w, pr[1] = w * f.mu;
+    }
 }
 
 // The LDE's coset factors shift^j / n (Montgomery form) as two tables, so that the NTT pass that
@@ -338,12 +344,14 @@ static int get_twiddles(loom_cuda_dev *d, const loom_cuda_field *f, unsigned log
         }
         uint32_t *t = NULL;
         size_t n = (size_t)1 << logn;
-        CUDA_OK(cudaMalloc(&t, n * sizeof(uint32_t)));
+        CUDA_OK(cudaMalloc(&t, (NTT_PAIR_WORDS + n) * sizeof(uint32_t)));
+        CUDA_OK(cudaMemsetAsync(t, 0, NTT_PAIR_WORDS * sizeof(uint32_t), d->comp));
+        t += NTT_PAIR_WORDS;  // the pair table stays in front
         twiddle_kernel<<<blocks_for(n, 256), 256, 0, d->comp>>>(t, n, g, f->r_mod_p, fparams(f));
         LAUNCH_OK();
         CUDA_OK(cudaStreamSynchronize(d->comp));
         if (*slot)
-            cudaFree(*slot);
+            cudaFree(*slot - NTT_PAIR_WORDS);
         *slot = t;
         *have = logn;
         *out = t;
@@ -353,10 +361,13 @@ done:
 }
 
 // One NTT pass: load the block's groups, the rounds with a barrier after each, store. Blocks hold
-// at most 16384 elements in at most 32 groups, so a pass of K <= 8 stages has at most 512 threads
-// a block and may use 128 registers (at 64, the small DIT passes spilled).
+// at most 16384 elements in at most 32 groups, so a pass of K <= 7 stages has at most 256 threads
+// a block, K = 8 at most 512. Registers: at 64, the small DIT passes spilled; at 128 (no bound)
+// they took 86-96 and ran at a quarter occupancy (ncu, H200): 3 blocks of 256 threads allow 85.
+// The DIF passes fit in 64, so 4 blocks.
 template <bool DIF, int K>
-__global__ void __launch_bounds__(K <= 8 ? 512 : 1024) ntt_kernel(ntt_args a, ntt_pass_desc d, int scale)
+__global__ void __launch_bounds__(K <= 7 ? 256 : K == 8 ? 512 : 1024, K <= 7 ? (DIF ? 4 : 3) : 1)
+    ntt_kernel(ntt_args a, ntt_pass_desc d, int scale)
 {
     extern __shared__ uint32_t ntt_sm[];
     using P = ntt_pass<DIF, K>;
@@ -521,9 +532,11 @@ extern "C" void loom_cuda_close(loom_cuda_dev *d)
     if (!d)
         return;
     cudaSetDevice(d->ordinal);
-    for (int i = 0; i < 2; i++) {
-        cudaFree(d->tw[i]);
-        cudaFree(d->itw[i]);
+    for (int i = 0; i < 2; i++) {  // each table starts at its pair table
+        if (d->tw[i])
+            cudaFree(d->tw[i] - NTT_PAIR_WORDS);
+        if (d->itw[i])
+            cudaFree(d->itw[i] - NTT_PAIR_WORDS);
     }
     for (int i = 0; i < BUF_COUNT; i++)
         cudaFree(d->buf[i]);

@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# The NTT work loop on a GPU machine, in one call: build loom-cuda-bench and test_cuda, run the
+# GPU tests, time the NTT and the LDE (loom-cuda-bench --only ntt,lde), count the SASS
+# instructions of each NTT pass kernel, and with --ncu profile the passes of the benchmark's
+# forward NTT (2^24 x 32) and coset LDE (2^24 -> 2^25 x 32) with Nsight Compute: per pass, time,
+# DRAM and SM throughput, occupancy, issue activity. Full reports land in $OUT.
+#
+#   cuda/profile-ntt.sh [--ncu] [--no-test]   (from the repository root; carry .debs as
+#                                               run-gpu-checks.sh says)
+set -uo pipefail
+use_ncu=0 run_tests=1
+for a in "$@"; do
+  case $a in
+    --ncu) use_ncu=1 ;;
+    --no-test) run_tests=0 ;;
+    *) echo "profile-ntt.sh: unknown option '$a' (expected --ncu, --no-test)" >&2; exit 2 ;;
+  esac
+done
+cd "$(dirname "$0")/.."
+out=${OUT:-build-gpu/out}
+mkdir -p "$out"
+prefix=""
+if ls .debs/*.deb >/dev/null 2>&1; then
+  mkdir -p /opt/deps && for f in .debs/*.deb; do dpkg -x "$f" /opt/deps; done
+  prefix="-DCMAKE_PREFIX_PATH=/opt/deps/usr"
+  export PKG_CONFIG_SYSROOT_DIR=/opt/deps PKG_CONFIG_PATH=/opt/deps/usr/lib/x86_64-linux-gnu/pkgconfig
+  export LD_LIBRARY_PATH=/opt/deps/usr/lib/x86_64-linux-gnu:${LD_LIBRARY_PATH:-}
+fi
+nvidia-smi --query-gpu=name,clocks.sm,clocks.mem --format=csv,noheader
+rm -f build-gpu/CMakeCache.txt
+cmake -S . -B build-gpu -G Ninja -DCMAKE_BUILD_TYPE=Release -DLOOM_CUDA=ON -DCMAKE_CUDA_ARCHITECTURES=90 $prefix \
+  >"$out/configure.log" 2>&1 || { tail -30 "$out/configure.log"; exit 1; }
+cmake --build build-gpu -j"$(nproc)" --target loom-cuda-bench test_cuda >"$out/build.log" 2>&1 ||
+  { grep -E "error|FAILED" "$out/build.log" | head -30; exit 1; }
+grep -iE "spill" "$out/build.log" | head -5
+rc=0
+if [ $run_tests = 1 ]; then
+  build-gpu/tests/test_cuda >"$out/test_cuda.log" 2>&1 || rc=1
+  grep -E "PASSED|FAILED|GPU tests" "$out/test_cuda.log" | head -8
+fi
+build-gpu/loom-cuda-bench --only ntt,lde | tee "$out/bench.txt" | tail -3
+# SASS instructions per NTT pass kernel (static count, and the share of the main kinds).
+obj=$(find build-gpu -name 'loom_cuda.cu.o' | head -1)
+if command -v cuobjdump >/dev/null && [ -n "$obj" ]; then
+  cuobjdump -sass "$obj" >"$out/sass.txt" 2>/dev/null
+  awk '/Function : .*ntt_kernel/ {name=$3; n[name]=0} /^ +\/\*[0-9a-f]+\*\/ +[A-Z@]/ {if (name!="") {n[name]++; op=$2; if (op ~ /^@/) op=$3; sub(/\..*/, "", op); c[name "," op]++}} /^ +\.\.\.\.\.\.\.\./ {name=""}
+       END {for (k in n) {printf "%-60s %6d ", k, n[k]; for (o in c) {split(o, q, ","); if (q[1]==k && c[o] * 20 > n[k]) printf " %s:%d", q[2], c[o]} printf "\n"}}' \
+    "$out/sass.txt" | sort | grep -E "ILb1ELi(7|11|12)E|ILb0ELi(7|11|12)E" | sed -E 's/_Z10ntt_kernelILb([01])ELi([0-9]+)E[^ ]*/dif=\1 K=\2/'
+fi
+[ $use_ncu = 1 ] || exit $rc
+ncu=$(command -v ncu || ls /opt/nvidia/nsight-compute/*/ncu 2>/dev/null | head -1)
+[ -n "$ncu" ] || { echo "profile-ntt.sh: ncu not found"; exit 1; }
+# With --only, the bench's first ntt_kernel launches are the warm-up run's passes: 3 for the NTT,
+# 6 for the LDE (the inverse's, then the forward's).
+for part in ntt:3 lde:6; do
+  name=${part%%:*} count=${part##*:}
+  "$ncu" --kernel-name regex:ntt_kernel --launch-count "$count" \
+    --section SpeedOfLight --section Occupancy --section LaunchStats --section ComputeWorkloadAnalysis \
+    --section WarpStateStats --section MemoryWorkloadAnalysis --section InstructionStats \
+    -o "$out/$name" -f build-gpu/loom-cuda-bench --only "$name" >"$out/ncu-$name.log" 2>&1 || rc=1
+  tail -3 "$out/ncu-$name.log"
+  "$ncu" -i "$out/$name.ncu-rep" --page details >"$out/$name-details.txt" 2>&1
+  "$ncu" -i "$out/$name.ncu-rep" --page raw --csv >"$out/$name-raw.csv" 2>&1
+  echo "==== $name"
+  grep -E "ntt_kernel|Duration|DRAM Throughput|Compute \(SM\) Throughput|Achieved Occupancy|Theoretical Occ|Registers Per|Issue Slots Busy|Executed Ipc Active|Warp Cycles Per Issued|No Eligible|Mem Pipes Busy|Block Limit Reg|Block Limit Shared" \
+    "$out/$name-details.txt" | sed -E 's/ +/ /g' | cut -c1-110
+done
+exit $rc
