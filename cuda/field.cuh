@@ -54,29 +54,32 @@ LOOM_HD uint32_t brev32(uint32_t i, unsigned bits)
 #endif
 }
 
-// a * b * 2^-32 mod p for a, b < p: q = (a*b) mu mod 2^32; (a*b - q p) / 2^32 lies in (-p, p).
-LOOM_HD uint32_t mont_mul(uint32_t a, uint32_t b, uint32_t p, uint32_t mu)
+// t 2^-32 mod p, in [0, 2p), for t < 2^32 p: (t + q p) / 2^32 with q = -t p^-1 mod 2^32 (mu = p^-1),
+// an exact division. On the device the high half of q p + t is one carry chain, which ptxas turns
+// into a single IMAD.HI with the 64-bit addend t: with t = a * b from IMAD.WIDE a product is
+// IMAD.WIDE, IMAD, IMAD.HI. (Written as hi(a b) - hi(q' p), ptxas fused the subtraction into an
+// IMAD.HI whose addend pair had to be built with moves: seven instructions, five of them on the
+// multiply pipe that bounds the NTT.)
+LOOM_HD uint32_t redc_lazy(uint64_t t, uint32_t p, uint32_t mu)
 {
-    uint32_t lo = a * b;
-    uint32_t hi = umulhi(a, b);
-    uint32_t q = lo * mu;
-    uint32_t qp_hi = umulhi(q, p);
-    // lo == (q*p) mod 2^32, so the low halves cancel exactly and only the high halves remain.
-    // r + p wraps below r exactly when hi < qp_hi: the correction is one add-and-min.
-    uint32_t r = hi - qp_hi;
-    return umin(r, r + p);
+    uint32_t q = (uint32_t)t * (0u - mu);
+#if defined(__CUDA_ARCH__)
+    uint32_t r;
+    asm("{\n\t.reg .u32 lo;\n\tmad.lo.cc.u32 lo, %1, %2, %3;\n\tmadc.hi.u32 %0, %1, %2, %4;\n\t}"
+        : "=r"(r)
+        : "r"(q), "r"(p), "r"((uint32_t)t), "r"((uint32_t)(t >> 32)));
+    return r;
+#else
+    return (uint32_t)((t + (uint64_t)q * p) >> 32);
+#endif
 }
 
-// a * b * 2^-32 mod p for a < 2^32 (a need not be reduced: x - y + p is fine) and a constant b < p
-// given with bmu = b * mu mod 2^32: q = a * bmu comes from one product instead of two, so the
-// whole is 3 multiplications. a * b < 2^32 p, so (a*b - q p) / 2^32 lies in (-p, p) again.
-LOOM_HD uint32_t mont_mul_c(uint32_t a, uint32_t b, uint32_t bmu, uint32_t p)
+// a * b * 2^-32 mod p, canonical, for a < 2^32 and b < p (a need not be reduced: x - y + p is
+// fine): a b < 2^32 p, so redc_lazy applies, and x - p wraps above x when x < p.
+LOOM_HD uint32_t mont_mul(uint32_t a, uint32_t b, uint32_t p, uint32_t mu)
 {
-    uint32_t q = a * bmu;
-    uint32_t hi = umulhi(a, b);
-    uint32_t qp_hi = umulhi(q, p);
-    uint32_t r = hi - qp_hi;
-    return umin(r, r + p);
+    const uint32_t r = redc_lazy((uint64_t)a * b, p, mu);
+    return umin(r, r - p);
 }
 
 LOOM_HD uint32_t mod_add(uint32_t a, uint32_t b, uint32_t p)

@@ -59,19 +59,13 @@ struct gens_t {
     uint32_t g[28];  // Montgomery form of the 2^k-th root (or its inverse), k = 0..27
 };
 
-// tw[h + j] = w_{2h}^j (Montgomery form) for every h = 2^s < n; tw[0] unused. The pair table in
-// front (ntt.cuh) gets tw[x] and tw[x] * mu for x < 2^NTT_MAX_K.
+// tw[h + j] = w_{2h}^j (Montgomery form) for every h = 2^s < n; tw[0] unused.
 __global__ void twiddle_kernel(uint32_t *tw, size_t n, gens_t gens, uint32_t one, field_params f)
 {
     size_t x = (size_t)blockIdx.x * blockDim.x + threadIdx.x;
     if (x == 0 || x >= n)
         return;
-    const uint32_t w = twiddle_entry(x, gens.g, one, f);
-    tw[x] = w;
-    if (x < NTT_PAIR_WORDS / 2) {
-        uint32_t *pr = tw - NTT_PAIR_WORDS + 2 * x;
-        pr[0] = w, pr[1] = w * f.mu;
-    }
+    tw[x] = twiddle_entry(x, gens.g, one, f);
 }
 
 // The LDE's coset factors shift^j / n (Montgomery form) as two tables, so that the NTT pass that
@@ -344,14 +338,12 @@ static int get_twiddles(loom_cuda_dev *d, const loom_cuda_field *f, unsigned log
         }
         uint32_t *t = NULL;
         size_t n = (size_t)1 << logn;
-        CUDA_OK(cudaMalloc(&t, (NTT_PAIR_WORDS + n) * sizeof(uint32_t)));
-        CUDA_OK(cudaMemsetAsync(t, 0, NTT_PAIR_WORDS * sizeof(uint32_t), d->comp));
-        t += NTT_PAIR_WORDS;  // the pair table stays in front
+        CUDA_OK(cudaMalloc(&t, n * sizeof(uint32_t)));
         twiddle_kernel<<<blocks_for(n, 256), 256, 0, d->comp>>>(t, n, g, f->r_mod_p, fparams(f));
         LAUNCH_OK();
         CUDA_OK(cudaStreamSynchronize(d->comp));
         if (*slot)
-            cudaFree(*slot - NTT_PAIR_WORDS);
+            cudaFree(*slot);
         *slot = t;
         *have = logn;
         *out = t;
@@ -532,11 +524,9 @@ extern "C" void loom_cuda_close(loom_cuda_dev *d)
     if (!d)
         return;
     cudaSetDevice(d->ordinal);
-    for (int i = 0; i < 2; i++) {  // each table starts at its pair table
-        if (d->tw[i])
-            cudaFree(d->tw[i] - NTT_PAIR_WORDS);
-        if (d->itw[i])
-            cudaFree(d->itw[i] - NTT_PAIR_WORDS);
+    for (int i = 0; i < 2; i++) {
+        cudaFree(d->tw[i]);
+        cudaFree(d->itw[i]);
     }
     for (int i = 0; i < BUF_COUNT; i++)
         cudaFree(d->buf[i]);

@@ -4,10 +4,7 @@
 // Forward transforms are DIF (natural order in, bit-reversed out, stages from the top down);
 // inverse ones are DIT (bit-reversed in, natural out, stages from the bottom up). Twiddles:
 // tw[h + j] = w_{2h}^j in Montgomery form for every half-size h = 2^s < table size, so the table
-// of a larger size holds every smaller one, and tw[1] is 1. Every table is preceded by its pair
-// table (tw_pairs): for x < min(size, 2^NTT_MAX_K), the words tw[x] and tw[x] * mu mod 2^32 side
-// by side, which the butterflies read with one 8-byte load and multiply with 3 products
-// (mont_mul_c) instead of 4.
+// of a larger size holds every smaller one, and tw[1] is 1.
 //
 // A pass runs K consecutive stages [s_lo, s_lo + K). Those stages only mix elements that agree
 // outside bits [s_lo, s_lo + K) of their index: a group of T = 2^K elements (index t) at stride
@@ -45,22 +42,6 @@ namespace loom_cuda {
 
 #define NTT_MAX_K 14          // stages one pass can run
 #define NTT_MAX_ELEMS 16384   // elements a block holds (G * T): 1024 threads of 16 elements
-#define NTT_PAIR_WORDS (2u << NTT_MAX_K)  // the pair table in front of every twiddle table
-
-// The pair table of twiddle table tw (see the top of this file).
-LOOM_HD const uint32_t *tw_pairs(const uint32_t *tw) { return tw - NTT_PAIR_WORDS; }
-
-// Twiddle tw[x] (x < 2^NTT_MAX_K) and its companion tw[x] * mu, from the pair table.
-LOOM_HD void ld_tw_pair(const uint32_t *tw, uint32_t x, uint32_t &w, uint32_t &wmu)
-{
-    const uint32_t *pr = tw_pairs(tw) + 2 * (size_t)x;
-#if defined(__CUDA_ARCH__)
-    const uint2 v = __ldg(reinterpret_cast<const uint2 *>(pr));
-    w = v.x, wmu = v.y;
-#else
-    w = pr[0], wmu = pr[1];
-#endif
-}
 
 LOOM_HD uint32_t ld_tw(const uint32_t *p)
 {
@@ -237,6 +218,10 @@ struct ntt_pass {
     static LOOM_HD uint32_t stride(unsigned log_g) { return T + (T >> 4) + (32u >> log_g); }
     static LOOM_HD size_t smem_words(unsigned log_g) { return (size_t)stride(log_g) << log_g; }
     static LOOM_HD uint32_t sm_at(uint32_t t, uint32_t g, uint32_t S) { return g * S + t + (t >> 4); }
+    // sm_at(t0 + u, g, S) - sm_at(t0, g, S) for u a multiple of tstep = T / E and t0 < tstep (both
+    // powers of two): t0 and u never carry into each other's part of the padding, so a copy's E
+    // offsets are constants.
+    static LOOM_HDC uint32_t pad(uint32_t u) { return u + (u >> 4); }
 
     // Scatters the bits of x into the set bits of MASK (lowest first).
     template <uint32_t MASK>
@@ -279,14 +264,14 @@ LOOM_UNROLL
     static LOOM_HD void apply_factors(const ntt_args &a, ntt_pass_desc d, uint32_t lo, uint32_t t0, uint32_t (&v)[E])
     {
         const unsigned logM = d.s_lo + K;
-        const uint32_t w = root_pow(a.tw, logM, lo, a.f), wmu = w * a.f.mu;
+        const uint32_t w = root_pow(a.tw, logM, lo, a.f);
         uint32_t x = root_pow(a.tw, logM, lo * brev32(t0, K), a.f);
         LOOM_UNROLL
         for (unsigned j = 0; j < E; j++) {  // x = B w^j
             const unsigned i = brev32(j, R);
             v[i] = mont_mul(v[i], x, a.f.p, a.f.mu);
             if (j + 1 < E)
-                x = mont_mul_c(x, w, wmu, a.f.p);
+                x = mont_mul(x, w, a.f.p, a.f.mu);
         }
     }
 
@@ -295,8 +280,8 @@ LOOM_UNROLL
     // and only blocks that reach n_in check each element: index math was a third of the pass.
     static LOOM_HD void copy_in(const ntt_args &a, ntt_pass_desc d, const where &w, uint32_t *sm, unsigned tid)
     {
-        const unsigned nt = threads(d.log_g);
-        const uint32_t g = tid & ((1u << d.log_g) - 1), t0 = tid >> d.log_g, tstep = nt >> d.log_g;
+        constexpr uint32_t tstep = T / E;  // a thread's elements are t0 + i tstep
+        const uint32_t g = tid & ((1u << d.log_g) - 1), t0 = tid >> d.log_g;
         const uint32_t S = stride(d.log_g);
         const uint32_t off0 = (t0 << d.s_lo) + g, gstep = tstep << d.s_lo;
         const uint32_t *src = w.col + w.base + off0;
@@ -315,24 +300,26 @@ LOOM_UNROLL
         }
         if (!DIF && d.s_lo)
             apply_factors(a, d, w.lo0 + g, t0, v);
+        uint32_t *at = sm + sm_at(t0, g, S);
         LOOM_UNROLL
         for (unsigned i = 0; i < E; i++)
-            sm[sm_at(t0 + i * tstep, g, S)] = v[i];
+            at[pad(i * tstep)] = v[i];
     }
 
     // Shared -> global memory; DIF applies the four-step factor here, and the LDE scale if asked.
     static LOOM_HD void copy_out(const ntt_args &a, ntt_pass_desc d, const where &w, const uint32_t *sm, unsigned tid,
                                  bool scale)
     {
-        const unsigned nt = threads(d.log_g);
-        const uint32_t g = tid & ((1u << d.log_g) - 1), t0 = tid >> d.log_g, tstep = nt >> d.log_g;
+        constexpr uint32_t tstep = T / E;  // a thread's elements are t0 + i tstep
+        const uint32_t g = tid & ((1u << d.log_g) - 1), t0 = tid >> d.log_g;
         const uint32_t S = stride(d.log_g);
         const uint32_t off0 = (t0 << d.s_lo) + g, gstep = tstep << d.s_lo;
         uint32_t *dst = w.col + w.base + off0;
         uint32_t v[E];
+        const uint32_t *at = sm + sm_at(t0, g, S);
         LOOM_UNROLL
         for (unsigned i = 0; i < E; i++)
-            v[i] = sm[sm_at(t0 + i * tstep, g, S)];
+            v[i] = at[pad(i * tstep)];
         if (DIF && d.s_lo)
             apply_factors(a, d, w.lo0 + g, t0, v);
         if (!DIF && scale) {  // only inverses are scaled (the LDE's coset factors)
@@ -354,7 +341,7 @@ LOOM_UNROLL
     {
         constexpr unsigned RB = rb(I), B0 = b0(I);
         constexpr uint32_t FREE = free_mask(I);
-        const uint32_t p = a.f.p;
+        const uint32_t p = a.f.p, mu = a.f.mu;
         const uint32_t tbase = deposit<FREE>(tid & ((T / E) - 1)), g = tid >> (K - R);
         // tbase and jt(I, j) have disjoint bits, so the padded index splits into two parts.
         const uint32_t at = g * stride(log_g) + tbase + (tbase >> 4);
@@ -374,16 +361,14 @@ LOOM_UNROLL
                 const unsigned j2 = j | (1u << q);
                 // w_{2hr}^(t mod hr): the same expression for every j with equal low bits, so
                 // the compiler loads each distinct twiddle once.
-                uint32_t w = 0, wmu = 0;
-                if (b != 0)
-                    ld_tw_pair(a.tw, hr + (tlow | (jt(I, j) & tmask)), w, wmu);
+                const uint32_t w = b == 0 ? 0u : ld_tw(a.tw + hr + (tlow | (jt(I, j) & tmask)));
                 const uint32_t x = v[j], y = v[j2];
                 if (DIF) {
                     v[j] = mod_add(x, y, p);
                     // x - y + p < 2p needs no reduction before the product.
-                    v[j2] = b == 0 ? mod_sub(x, y, p) : mont_mul_c(x - y + p, w, wmu, p);
+                    v[j2] = b == 0 ? mod_sub(x, y, p) : mont_mul(x - y + p, w, p, mu);
                 } else {
-                    const uint32_t yw = b == 0 ? y : mont_mul_c(y, w, wmu, p);
+                    const uint32_t yw = b == 0 ? y : mont_mul(y, w, p, mu);
                     v[j] = mod_add(x, yw, p);
                     v[j2] = mod_sub(x, yw, p);
                 }

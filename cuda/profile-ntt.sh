@@ -53,6 +53,45 @@ ncu=$(command -v ncu || ls /opt/nvidia/nsight-compute/*/ncu 2>/dev/null | head -
 [ -n "$ncu" ] || { echo "profile-ntt.sh: ncu not found"; exit 1; }
 # With --only, the bench's first ntt_kernel launches are the warm-up run's passes: 3 for the NTT,
 # 6 for the LDE (the inverse's, then the forward's).
+parts=${NTT_PROFILE_PARTS:-ntt:3 lde:6}
+for part in $parts; do
+  name=${part%%:*} count=${part##*:}
+  "$ncu" --kernel-name regex:ntt_kernel --launch-count "$count" \
+    --section SpeedOfLight --section Occupancy --section LaunchStats --section ComputeWorkloadAnalysis \
+    --section WarpStateStats --section InstructionStats \
+    --metrics sm__inst_executed_pipe_alu.avg.pct_of_peak_sustained_active,sm__inst_executed_pipe_fma.avg.pct_of_peak_sustained_active,sm__inst_executed_pipe_fmaheavy.avg.pct_of_peak_sustained_active,sm__inst_executed_pipe_lsu.avg.pct_of_peak_sustained_active,sm__pipe_alu_cycles_active.avg.pct_of_peak_sustained_active,sm__pipe_fma_cycles_active.avg.pct_of_peak_sustained_active,sm__pipe_fmaheavy_cycles_active.avg.pct_of_peak_sustained_active,sm__pipe_shared_cycles_active.avg.pct_of_peak_sustained_active \
+    -o "$out/$name" -f build-gpu/loom-cuda-bench --only "$name" >"$out/ncu-$name.log" 2>&1 || rc=1
+  tail -2 "$out/ncu-$name.log"
+  "$ncu" -i "$out/$name.ncu-rep" --page raw --csv >"$out/$name-raw.csv" 2>&1
+  rm -f "$out/$name.ncu-rep"
+  echo "==== $name"
+  python3 - "$out/$name-raw.csv" <<'PY'
+import csv, sys
+rows = list(csv.reader(open(sys.argv[1])))
+h = rows[0]
+col = {n: i for i, n in enumerate(h)}
+def v(r, n):
+    return r[col[n]] if n in col else "-"
+for r in rows[2:]:
+    name = r[col["Kernel Name"]].split("(")[0].replace("void ", "")
+    print(f"{name:22} {float(v(r, 'gpu__time_duration.sum')):7.3f} ms  inst {float(v(r, 'smsp__inst_executed.sum').replace(',', '')):.3e}"
+          f"  issue {float(v(r, 'smsp__issue_active.avg.pct_of_peak_sustained_active')):4.1f}%"
+          f"  occ {float(v(r, 'sm__warps_active.avg.pct_of_peak_sustained_active')):4.1f}%"
+          f"  dram {float(v(r, 'dram__throughput.avg.pct_of_peak_sustained_elapsed')):4.1f}%")
+    pipes = [(n.split('__')[1].split('.')[0], float(r[i])) for n, i in col.items()
+             if n.startswith('sm__') and 'pipe_' in n and n.endswith('pct_of_peak_sustained_active') and '.avg.' in n
+             and r[i] not in ('', 'n/a') and float(r[i]) > 3]
+    stalls = sorted([(float(r[i]), n.replace('smsp__average_warps_issue_stalled_', '').replace('_per_issue_active.ratio', ''))
+                     for n, i in col.items() if n.startswith('smsp__average_warps_issue_stalled_') and n.endswith('_per_issue_active.ratio')], reverse=True)[:6]
+    print("    pipes", " ".join(f"{a}:{b:.0f}" for a, b in sorted(pipes)))
+    print("    stalls", " ".join(f"{b}:{a:.2f}" for a, b in stalls))
+PY
+done
+exit $rc
+ncu=$(command -v ncu || ls /opt/nvidia/nsight-compute/*/ncu 2>/dev/null | head -1)
+[ -n "$ncu" ] || { echo "profile-ntt.sh: ncu not found"; exit 1; }
+# With --only, the bench's first ntt_kernel launches are the warm-up run's passes: 3 for the NTT,
+# 6 for the LDE (the inverse's, then the forward's).
 for part in ntt:3 lde:6; do
   name=${part%%:*} count=${part##*:}
   "$ncu" --kernel-name regex:ntt_kernel --launch-count "$count" \

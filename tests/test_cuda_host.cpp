@@ -28,8 +28,7 @@ using namespace loom_cuda;
 
 static field_params params(const loom_field *f) { return field_params{f->p, f->mu, f->r_mod_p}; }
 
-/* The twiddle table of 2^logn (at least 2) entries, built with the kernels' own twiddle_entry,
- * behind its pair table (ntt.cuh): pass data() + NTT_PAIR_WORDS as the table. */
+/* The twiddle table of 2^logn (at least 2) entries, built with the kernels' own twiddle_entry. */
 static std::vector<uint32_t> twiddles(const loom_field *f, unsigned logn, bool inverse)
 {
     uint32_t gens[28] = {0};
@@ -38,13 +37,9 @@ static std::vector<uint32_t> twiddles(const loom_field *f, unsigned logn, bool i
         gens[k] = loom_field_to_monty(f, inverse ? loom_field_inv(f, w) : w);
     }
     size_t n = (size_t)1 << (logn ? logn : 1);
-    std::vector<uint32_t> tw(NTT_PAIR_WORDS + n, 0);
-    for (size_t x = 1; x < n; x++) {
-        const uint32_t w = twiddle_entry(x, gens, f->r_mod_p, params(f));
-        tw[NTT_PAIR_WORDS + x] = w;
-        if (x < NTT_PAIR_WORDS / 2)
-            tw[2 * x] = w, tw[2 * x + 1] = w * f->mu;
-    }
+    std::vector<uint32_t> tw(n, 0);
+    for (size_t x = 1; x < n; x++)
+        tw[x] = twiddle_entry(x, gens, f->r_mod_p, params(f));
     return tw;
 }
 
@@ -155,7 +150,7 @@ static void test_forward_inverse(void **state)
                 for (size_t c = 0; c < cols; c++)
                     for (size_t i = 0; i < n; i++)
                         colmaj[c * n + i] = rowmaj[i * cols + c];
-                emulate_ntt(colmaj.data(), n, cols, logn, true, tw.data() + NTT_PAIR_WORDS, f, n, NULL, kc);
+                emulate_ntt(colmaj.data(), n, cols, logn, true, tw.data(), f, n, NULL, kc);
                 for (size_t c = 0; c < cols; c++)
                     for (size_t i = 0; i < n; i++)
                         check_eq("forward DIF", f, logn, kc, c, i, colmaj[c * n + i], ref[brev32((uint32_t)i, logn) * cols + c]);
@@ -163,7 +158,7 @@ static void test_forward_inverse(void **state)
                 for (size_t c = 0; c < cols; c++)
                     for (size_t i = 0; i < n; i++)
                         colmaj[c * n + i] = rowmaj[brev32((uint32_t)i, logn) * cols + c];
-                emulate_ntt(colmaj.data(), n, cols, logn, false, itw.data() + NTT_PAIR_WORDS, f, n, NULL, kc);
+                emulate_ntt(colmaj.data(), n, cols, logn, false, itw.data(), f, n, NULL, kc);
                 for (size_t c = 0; c < cols; c++)
                     for (size_t i = 0; i < n; i++)
                         check_eq("inverse DIT", f, logn, kc, c, i, colmaj[c * n + i],
@@ -200,10 +195,10 @@ static void test_coset_lde(void **state)
                     for (size_t c = 0; c < cols; c++)
                         for (size_t i = 0; i < n; i++)
                             lde[c * m + i] = in[brev32((uint32_t)i, logn) * cols + c];
-                    emulate_ntt(lde.data(), m, cols, logn, false, itw.data() + NTT_PAIR_WORDS, f, n, coef.data(), kc);
+                    emulate_ntt(lde.data(), m, cols, logn, false, itw.data(), f, n, coef.data(), kc);
                     if (logn == 0)  /* run_ntt does nothing for one row; the factor is 1 */
                         assert_int_equal(loom_field_from_monty(f, coef[0]), 1);
-                    emulate_ntt(lde.data(), m, cols, logm, true, tw.data() + NTT_PAIR_WORDS, f, n, NULL, kc);
+                    emulate_ntt(lde.data(), m, cols, logm, true, tw.data(), f, n, NULL, kc);
                     for (size_t c = 0; c < cols; c++)
                         for (size_t i = 0; i < m; i++)
                             check_eq("coset LDE", f, logm, kc, c, i, lde[c * m + i], ref[brev32((uint32_t)i, logm) * cols + c]);
