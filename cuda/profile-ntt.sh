@@ -40,6 +40,7 @@ if [ $run_tests = 1 ]; then
   grep -E "PASSED|FAILED|GPU tests" "$out/test_cuda.log" | head -8
 fi
 build-gpu/loom-cuda-bench --only ntt,lde | tee "$out/bench.txt" | tail -3
+[ "${NTT_SWEEP:-0}" = 1 ] && build-gpu/loom-cuda-bench --ntt-sweep | tee "$out/sweep.txt"
 # SASS instructions per NTT pass kernel (static count, and the share of the main kinds).
 obj=$(find build-gpu -name 'loom_cuda.cu.o' | head -1)
 if command -v cuobjdump >/dev/null && [ -n "$obj" ]; then
@@ -71,13 +72,16 @@ rows = list(csv.reader(open(sys.argv[1])))
 h = rows[0]
 col = {n: i for i, n in enumerate(h)}
 def v(r, n):
-    return r[col[n]] if n in col else "-"
+    try:
+        return float(r[col[n]].replace(",", ""))
+    except (KeyError, ValueError):
+        return float("nan")
 for r in rows[2:]:
     name = r[col["Kernel Name"]].split("(")[0].replace("void ", "")
-    print(f"{name:22} {float(v(r, 'gpu__time_duration.sum')):7.3f} ms  inst {float(v(r, 'smsp__inst_executed.sum').replace(',', '')):.3e}"
-          f"  issue {float(v(r, 'smsp__issue_active.avg.pct_of_peak_sustained_active')):4.1f}%"
-          f"  occ {float(v(r, 'sm__warps_active.avg.pct_of_peak_sustained_active')):4.1f}%"
-          f"  dram {float(v(r, 'dram__throughput.avg.pct_of_peak_sustained_elapsed')):4.1f}%")
+    print(f"{name:22} {v(r, 'gpu__time_duration.sum'):7.3f} ms  inst {v(r, 'smsp__inst_executed.sum'):.3e}"
+          f"  issue {v(r, 'sm__issue_active.avg.pct_of_peak_sustained_elapsed'):4.1f}%"
+          f"  occ {v(r, 'sm__warps_active.avg.pct_of_peak_sustained_active'):4.1f}%"
+          f"  dram {v(r, 'dram__throughput.avg.pct_of_peak_sustained_elapsed'):4.1f}%")
     pipes = [(n.split('__')[1].split('.')[0], float(r[i])) for n, i in col.items()
              if n.startswith('sm__') and 'pipe_' in n and n.endswith('pct_of_peak_sustained_active') and '.avg.' in n
              and r[i] not in ('', 'n/a') and float(r[i]) > 3]
