@@ -29,7 +29,6 @@ __constant__ p2_consts c_p2[LOOM_CUDA_P2_SLOTS];
 #define KB_P 0x7f000001u
 #define KB_MU 0x81000001u
 #define CHUNK_COLS 8  // columns extended at a time: one sponge block
-#define FAC_TABLES 6  // four-step factor tables a device keeps: both directions of an LDE's passes
 // Poseidon2 kernels: one thread a permutation, 128 threads a block. Width 16 uses 48 registers
 // and width 24 64 (ptxas -v, sm_90); the launch bounds ask for 4 and 2 blocks an SM.
 #define P2_THREADS 128
@@ -67,14 +66,6 @@ __global__ void twiddle_kernel(uint32_t *tw, size_t n, gens_t gens, uint32_t one
     if (x == 0 || x >= n)
         return;
     tw[x] = twiddle_entry(x, gens.g, one, f);
-}
-
-// The four-step factor table of a strided pass (fac_entry in ntt.cuh), from its direction's twiddles.
-__global__ void factor_kernel(uint32_t *fac, const uint32_t *tw, unsigned s_lo, unsigned k, field_params f)
-{
-    size_t x = (size_t)blockIdx.x * blockDim.x + threadIdx.x;
-    if (x < ((size_t)1 << (s_lo + k)))
-        fac[x] = fac_entry(tw, s_lo, k, x, f);
 }
 
 // The LDE's coset factors shift^j / n (Montgomery form) as two tables, so that the NTT pass that
@@ -261,12 +252,6 @@ struct loom_cuda_dev {
     cudaStream_t comp, copy;
     uint32_t *tw[2], *itw[2];  // forward / inverse twiddles per field (0 KoalaBear, 1 BabyBear)
     unsigned tw_log[2], itw_log[2];
-    struct fac_table {         // four-step factor tables of strided passes (get_factors), LRU
-        uint32_t *t;
-        unsigned key;          // field, direction, s_lo, k; 0: empty
-        unsigned long long used;
-    } fac[FAC_TABLES];
-    unsigned long long fac_clock;
     void *buf[BUF_COUNT];
     size_t buf_bytes[BUF_COUNT];
     void *pin[PIN_COUNT];
@@ -367,39 +352,6 @@ done:
     return rc;
 }
 
-// The factor table of the strided pass (s_lo, k) of a transform in direction `inverse`, built on
-// first use from that direction's twiddles (tw, at least 2^(s_lo + k) entries) and kept: 4 bytes
-// per element of the blocks' size 2^(s_lo + k), 64 MiB for the top pass of 2^24. The least recently
-// used table makes room.
-static int get_factors(loom_cuda_dev *d, const loom_cuda_field *f, int inverse, const uint32_t *tw, unsigned s_lo,
-                       unsigned k, const uint32_t **out, char *err, size_t err_len)
-{
-    int rc = LOOM_CUDA_OK;
-    const unsigned key = 1u | (f->p == BB_P) << 1 | (inverse ? 1u : 0u) << 2 | s_lo << 3 | k << 8;
-    loom_cuda_dev::fac_table *slot = &d->fac[0];
-    for (auto &e : d->fac) {
-        if (e.key == key) {
-            e.used = ++d->fac_clock;
-            *out = e.t;
-            return LOOM_CUDA_OK;
-        }
-        if (e.used < slot->used)
-            slot = &e;
-    }
-    {
-        const size_t n = (size_t)1 << (s_lo + k);
-        cudaFree(slot->t);
-        slot->t = NULL, slot->key = 0, slot->used = 0;
-        CUDA_OK(cudaMalloc(&slot->t, n * sizeof(uint32_t)));
-        factor_kernel<<<blocks_for(n, 256), 256, 0, d->comp>>>(slot->t, tw, s_lo, k, fparams(f));
-        LAUNCH_OK();
-        slot->key = key, slot->used = ++d->fac_clock;
-        *out = slot->t;
-    }
-done:
-    return rc;
-}
-
 // One NTT pass: load the block's groups, the rounds with a barrier after each, store. Blocks hold
 // at most 16384 elements in at most 32 groups, so a pass of K <= 7 stages has at most 256 threads
 // a block, K = 8 at most 512. Registers: at 64, the small DIT passes spilled; at 128 (no bound)
@@ -455,26 +407,19 @@ static unsigned g_ntt_kc;  // 0: the default contiguous pass size; the sweep ben
 // A 2^logn transform of `cols` columns: DIF (forward twiddles) or DIT (inverse twiddles). Elements
 // >= n_in of each column are taken as zero without being read; `scale` (NULL or the coset factor
 // table of make_coef) multiplies the output of the last pass.
-static int run_ntt(loom_cuda_dev *d, uint32_t *data, size_t ld, size_t cols, unsigned logn, int dif,
-                   const uint32_t *tw, const loom_cuda_field *f, size_t n_in, const uint32_t *scale, char *err,
+static int run_ntt(uint32_t *data, size_t ld, size_t cols, unsigned logn, int dif, const uint32_t *tw,
+                   const loom_cuda_field *f, cudaStream_t st, size_t n_in, const uint32_t *scale, char *err,
                    size_t err_len)
 {
     if (logn == 0 || cols == 0)
         return LOOM_CUDA_OK;
     const ntt_plan pl = ntt_make_plan(logn, dif != 0, g_ntt_kc);
-    ntt_args a{data, ld, logn, tw, fparams(f), n_in, scale, cols, NULL};
+    ntt_args a{data, ld, logn, tw, fparams(f), n_in, scale};
     for (unsigned i = 0; i < pl.count; i++) {
         const bool last = i + 1 == pl.count;
-        const ntt_pass_desc pd = pl.pass[i];
         a.n_in = i == 0 ? n_in : (size_t)1 << logn;
-        a.fac = NULL;
-        if (pd.s_lo && get_factors(d, f, !dif, tw, pd.s_lo, pd.k, &a.fac, err, err_len)) {
-            // Without room for the table the pass computes its factors (two products an element).
-            cudaGetLastError();
-            a.fac = NULL;
-        }
-        cudaError_t e = dif ? launch_dir<true>(a, pd, cols, last && scale, d->comp)
-                            : launch_dir<false>(a, pd, cols, last && scale, d->comp);
+        cudaError_t e = dif ? launch_dir<true>(a, pl.pass[i], cols, last && scale, st)
+                            : launch_dir<false>(a, pl.pass[i], cols, last && scale, st);
         if (e != cudaSuccess) {
             set_err(err, err_len, "ntt_kernel", __FILE__, __LINE__, e);
             return LOOM_CUDA_ERR;
@@ -583,8 +528,6 @@ extern "C" void loom_cuda_close(loom_cuda_dev *d)
         cudaFree(d->tw[i]);
         cudaFree(d->itw[i]);
     }
-    for (auto &e : d->fac)
-        cudaFree(e.t);
     for (int i = 0; i < BUF_COUNT; i++)
         cudaFree(d->buf[i]);
     for (int i = 0; i < PIN_COUNT; i++)
@@ -624,10 +567,10 @@ static int extend_columns(loom_cuda_dev *d, uint32_t *lde, size_t m, unsigned lo
                           char *err, size_t err_len)
 {
     const size_t n = (size_t)1 << logn;
-    int rc = run_ntt(d, lde, m, k, logn, 0, itw, f, n, coef, err, err_len);
+    int rc = run_ntt(lde, m, k, logn, 0, itw, f, d->comp, n, coef, err, err_len);
     if (rc)
         return rc;
-    return run_ntt(d, lde, m, k, logm, 1, tw, f, n, NULL, err, err_len);
+    return run_ntt(lde, m, k, logm, 1, tw, f, d->comp, n, NULL, err, err_len);
 }
 
 // Words of make_coef's table for 2^logn rows.
@@ -1715,7 +1658,7 @@ extern "C" int loom_cuda_bench_ntt(loom_cuda_dev *d, const loom_cuda_field *f, u
     fill_kernel<<<blocks_for(n * cols, 256), 256, 0, d->comp>>>(x, n * cols, f->p);
     LAUNCH_OK();
     rc = time_it(
-        d, iters, seconds, [&]() -> int { return run_ntt(d, x, n, cols, logn, 1, tw, f, n, NULL, err, err_len); }, err,
+        d, iters, seconds, [&]() -> int { return run_ntt(x, n, cols, logn, 1, tw, f, d->comp, n, NULL, err, err_len); }, err,
         err_len);
 done:
     cudaFree(x);
@@ -1845,9 +1788,7 @@ extern "C" int loom_cuda_bench_ntt_sweep(loom_cuda_dev *d, const loom_cuda_field
         double sum = 0;
         for (unsigned i = 0; i < pl.count; i++) {
             const ntt_pass_desc pd = pl.pass[i];
-            ntt_args a{x, n, logn, tw, fparams(f), n, NULL, cols, NULL};
-            if (pd.s_lo && (rc = get_factors(d, f, 0, tw, pd.s_lo, pd.k, &a.fac, err, err_len)))
-                goto done;
+            const ntt_args a{x, n, logn, tw, fparams(f), n, NULL};
             double t = 0;
             rc = time_it(
                 d, 5, &t,

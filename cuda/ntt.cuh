@@ -107,16 +107,6 @@ LOOM_HD uint32_t root_pow(const uint32_t *tw, unsigned logM, uint32_t e, field_p
     return neg ? f.p - v : v;
 }
 
-// Entry x of the four-step factor table of a strided pass with stages [s_lo, s_lo + k) in a
-// transform's blocks of M = 2^(s_lo + k): x = t L + lo (L = 2^s_lo, the data's own layout inside a
-// block), value w_M^(lo * bitrev_k(t)). A pass reads it next to its data, coalesced, and the factor
-// costs one product an element; computing it costs two (fac is NULL when no table is given).
-LOOM_HD uint32_t fac_entry(const uint32_t *tw, unsigned s_lo, unsigned k, size_t x, field_params f)
-{
-    const uint32_t t = (uint32_t)(x >> s_lo), lo = (uint32_t)(x & (((size_t)1 << s_lo) - 1));
-    return root_pow(tw, s_lo + k, lo * brev32(t, k), f);
-}
-
 // What every pass of one transform shares.
 struct ntt_args {
     uint32_t *data;        // column c at data + c * ld
@@ -127,8 +117,6 @@ struct ntt_args {
     size_t n_in;           // elements >= n_in of a column are zero and are not read (LDE padding)
     const uint32_t *scale; // NULL, or the last pass multiplies element i by
                            // scale[i mod 4096] * scale[4096 + i / 4096] (LDE coset factors)
-    size_t cols;           // columns: a pass's blocks take them in turn (block b: column b mod cols)
-    const uint32_t *fac;   // the running strided pass's four-step factors (fac_entry), or NULL
 };
 
 // One pass shape: stages [s_lo, s_lo + k), blocks of 2^log_g groups.
@@ -258,9 +246,8 @@ LOOM_UNROLL
 
     static LOOM_HD where locate(const ntt_args &a, ntt_pass_desc d, size_t block)
     {
-        // Blocks take the columns in turn, so that the blocks reading one part of the factor table
-        // run together and find it in L2.
-        const size_t col = block % a.cols, b = block / a.cols;
+        const unsigned per_col_log = a.logn - K - d.log_g;  // blocks a column, as a power of two
+        const size_t col = block >> per_col_log, b = block & (((size_t)1 << per_col_log) - 1);
         const unsigned lo_log = d.s_lo - d.log_g;           // blocks across lo
         where w;
         w.col = a.data + col * a.ld;
@@ -276,14 +263,6 @@ LOOM_UNROLL
     // and w = w_M^lo: two table reads and E products a thread, instead of a split read per element.
     static LOOM_HD void apply_factors(const ntt_args &a, ntt_pass_desc d, uint32_t lo, uint32_t t0, uint32_t (&v)[E])
     {
-        if (a.fac) {  // the table: fac[(t0 + i tstep) L + lo]
-            const uint32_t *fp = a.fac + ((size_t)t0 << d.s_lo) + lo;
-            const uint32_t gstep = (T / E) << d.s_lo;
-            LOOM_UNROLL
-            for (unsigned i = 0; i < E; i++)
-                v[i] = mont_mul(v[i], ld_tw(fp + i * gstep), a.f.p, a.f.mu);
-            return;
-        }
         const unsigned logM = d.s_lo + K;
         const uint32_t w = root_pow(a.tw, logM, lo, a.f);
         uint32_t x = root_pow(a.tw, logM, lo * brev32(t0, K), a.f);

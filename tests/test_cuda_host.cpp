@@ -105,19 +105,9 @@ static void emulate_ntt(uint32_t *data, size_t ld, size_t cols, unsigned logn, b
         assert_true(pl.pass[i].log_g <= pl.pass[i].s_lo);
     }
     assert_int_equal(total, logn);
-    ntt_args a{data, ld, logn, tw, params(f), n_in, scale, cols, NULL};
+    ntt_args a{data, ld, logn, tw, params(f), n_in, scale};
     for (unsigned i = 0; i < pl.count; i++) {
         a.n_in = i == 0 ? n_in : (size_t)1 << logn;
-        /* Strided passes read their four-step factors from a table (as on the device), except
-         * on odd sizes, which take the path that computes them. */
-        std::vector<uint32_t> fac;
-        a.fac = NULL;
-        if (pl.pass[i].s_lo && logn % 2 == 0) {
-            fac.resize((size_t)1 << (pl.pass[i].s_lo + pl.pass[i].k));
-            for (size_t x = 0; x < fac.size(); x++)
-                fac[x] = fac_entry(tw, pl.pass[i].s_lo, pl.pass[i].k, x, params(f));
-            a.fac = fac.data();
-        }
         bool last = i + 1 == pl.count;
         if (dif)
             emulate_dir<true>(a, pl.pass[i], cols, last && scale);
