@@ -28,26 +28,11 @@ struct p2_consts {
 #define LOOM_CUDA_P2_SLOTS 8
 
 // ---------------------------------------------------------------- Montgomery products
-// R = 2^32. For t < 2^64 - 2^32 p, redc_lazy(t) = (t + q p) / 2^32 with q = -t p^-1 mod 2^32:
-// the division is exact, the result is congruent to t R^-1 and below t / 2^32 + p. So t < p R
-// gives a value in [0, 2p), and one conditional subtraction (p2_reduce) makes it canonical.
-// On the device the high half of q p + t is one carry chain, which ptxas turns into a single
-// IMAD.HI with a 64-bit addend (plain C++ there costs an extra add of the carry out of bit 64,
-// which the bound makes zero): a product is IMAD.WIDE, IMAD, IMAD.HI.
+// R = 2^32. redc_lazy (field.cuh) with the instance's constants: for t < p R it gives t R^-1 in
+// [0, 2p) as IMAD, IMAD.HI after the product's IMAD.WIDE, and one conditional subtraction
+// (p2_reduce) makes it canonical.
 template <uint32_t P, uint32_t MU>
-LOOM_HD uint32_t redc_lazy(uint64_t t)
-{
-    uint32_t q = (uint32_t)t * (0u - MU);  // MU = p^-1 mod 2^32
-#if defined(__CUDA_ARCH__)
-    uint32_t r;
-    asm("{\n\t.reg .u32 lo;\n\tmad.lo.cc.u32 lo, %1, %2, %3;\n\tmadc.hi.u32 %0, %1, %2, %4;\n\t}"
-        : "=r"(r)
-        : "r"(q), "r"(P), "r"((uint32_t)t), "r"((uint32_t)(t >> 32)));
-    return r;
-#else
-    return (uint32_t)((t + (uint64_t)q * P) >> 32);
-#endif
-}
+LOOM_HD uint32_t redc_lazy(uint64_t t) { return redc_lazy(t, P, MU); }
 
 // [0, 2p) -> [0, p): x - p wraps to a large value when x < p.
 template <uint32_t P>
