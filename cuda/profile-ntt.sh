@@ -18,15 +18,7 @@ for a in "$@"; do
   esac
 done
 cd "$(dirname "$0")/.."
-out=${OUT:-build-gpu/out}
-mkdir -p "$out"
-prefix=""
-if ls .debs/*.deb >/dev/null 2>&1; then
-  mkdir -p /opt/deps && for f in .debs/*.deb; do dpkg -x "$f" /opt/deps; done
-  prefix="-DCMAKE_PREFIX_PATH=/opt/deps/usr"
-  export PKG_CONFIG_SYSROOT_DIR=/opt/deps PKG_CONFIG_PATH=/opt/deps/usr/lib/x86_64-linux-gnu/pkgconfig
-  export LD_LIBRARY_PATH=/opt/deps/usr/lib/x86_64-linux-gnu:${LD_LIBRARY_PATH:-}
-fi
+. cuda/gpu-deps.sh
 nvidia-smi --query-gpu=name,clocks.sm,clocks.mem --format=csv,noheader
 rm -f build-gpu/CMakeCache.txt
 cmake -S . -B build-gpu -G Ninja -DCMAKE_BUILD_TYPE=Release -DLOOM_CUDA=ON -DCMAKE_CUDA_ARCHITECTURES=90 $prefix \

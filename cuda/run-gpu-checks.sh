@@ -22,16 +22,7 @@ for a in "$@"; do
     *) echo "run-gpu-checks.sh: unknown option '$a' (expected --quick, --multi)" >&2; exit 2 ;;
   esac
 done
-out=${OUT:-build-gpu/out}
-mkdir -p "$out"
-prefix=""
-if ls .debs/*.deb >/dev/null 2>&1; then
-  mkdir -p /opt/deps && for f in .debs/*.deb; do dpkg -x "$f" /opt/deps; done
-  prefix="-DCMAKE_PREFIX_PATH=/opt/deps/usr"
-  # The packages' .pc files say prefix=/usr: make pkg-config resolve them under /opt/deps.
-  export PKG_CONFIG_SYSROOT_DIR=/opt/deps PKG_CONFIG_PATH=/opt/deps/usr/lib/x86_64-linux-gnu/pkgconfig
-  export LD_LIBRARY_PATH=/opt/deps/usr/lib/x86_64-linux-gnu:${LD_LIBRARY_PATH:-}
-fi
+. cuda/gpu-deps.sh
 nvidia-smi --query-gpu=name,memory.total,driver_version,clocks.sm --format=csv,noheader | tee "$out/gpu.txt"
 step() { printf '\n==== %s\n' "$*"; }
 
