@@ -23,15 +23,6 @@ struct field_params {
     uint32_t one;  // 2^32 mod p: 1 in Montgomery form
 };
 
-LOOM_HD uint32_t umulhi(uint32_t a, uint32_t b)
-{
-#if defined(__CUDA_ARCH__)
-    return __umulhi(a, b);
-#else
-    return (uint32_t)(((uint64_t)a * b) >> 32);
-#endif
-}
-
 LOOM_HD uint32_t umin(uint32_t a, uint32_t b)
 {
 #if defined(__CUDA_ARCH__)
@@ -55,9 +46,9 @@ LOOM_HD uint32_t brev32(uint32_t i, unsigned bits)
 }
 
 // (t + q p) / 2^32 with q = -t p^-1 mod 2^32 (mu = p^-1): an exact division, congruent to
-// t 2^-32 and below t / 2^32 + p for any t < 2^64 - 2^32 p; so t < 2^32 p gives [0, 2p). On the device the high half of q p + t is one carry chain, which ptxas turns
-// into a single IMAD.HI with the 64-bit addend t: with t = a * b from IMAD.WIDE a product is
-// IMAD.WIDE, IMAD, IMAD.HI. (Written as hi(a b) - hi(q' p), ptxas fused the subtraction into an
+// t 2^-32 and below t / 2^32 + p for any t < 2^64 - 2^32 p; so t < 2^32 p gives [0, 2p). On the
+// device the high half of q p + t is one carry chain, which ptxas turns into a single IMAD.HI
+// with the 64-bit addend t: with t = a * b from IMAD.WIDE a product is IMAD.WIDE, IMAD, IMAD.HI. (Written as hi(a b) - hi(q' p), ptxas fused the subtraction into an
 // IMAD.HI whose addend pair had to be built with moves: seven instructions, five of them on the
 // multiply pipe that bounds the NTT.)
 LOOM_HD uint32_t redc_lazy(uint64_t t, uint32_t p, uint32_t mu)
