@@ -68,6 +68,14 @@ __global__ void twiddle_kernel(uint32_t *tw, size_t n, gens_t gens, uint32_t one
     tw[x] = twiddle_entry(x, gens.g, one, f);
 }
 
+// The rounds' twiddles as Shoup pairs: sh[x] = shoup_pair(tw[x]) for x < NTT_SHOUP_ENTRIES.
+__global__ void shoup_kernel(uint64_t *sh, gens_t gens, uint32_t one, field_params f)
+{
+    unsigned x = blockIdx.x * blockDim.x + threadIdx.x;
+    if (x < NTT_SHOUP_ENTRIES)
+        sh[x] = x == 0 ? 0 : shoup_pair(twiddle_entry(x, gens.g, one, f), f.p, f.mu);
+}
+
 // The LDE's coset factors shift^j / n (Montgomery form) as two tables, so that the NTT pass that
 // applies them reads 4096 + n / 4096 words instead of n: coef[j] = shift^j / n for j < 4096 and
 // coef[4096 + j] = shift^(4096 j) for j < n_hi; pows[b] = shift^(2^b) (Montgomery form).
@@ -252,6 +260,7 @@ struct loom_cuda_dev {
     cudaStream_t comp, copy;
     uint32_t *tw[2], *itw[2];  // forward / inverse twiddles per field (0 KoalaBear, 1 BabyBear)
     unsigned tw_log[2], itw_log[2];
+    uint64_t *sh[2], *ish[2];  // their first NTT_SHOUP_ENTRIES entries as Shoup pairs
     void *buf[BUF_COUNT];
     size_t buf_bytes[BUF_COUNT];
     void *pin[PIN_COUNT];
@@ -311,32 +320,48 @@ static uint32_t host_pow(const loom_cuda_field *f, uint32_t a, uint64_t e)
     return host_mont_mul(acc, 1, f->p, f->mu);
 }
 
-// The twiddle table for size 2^logn (forward or inverse), grown on demand and kept.
-static int get_twiddles(loom_cuda_dev *d, const loom_cuda_field *f, unsigned logn, int inverse, const uint32_t **out,
+// A transform's twiddles: the Montgomery-form table (four-step factors) and the Shoup pairs of
+// its first NTT_SHOUP_ENTRIES entries (butterflies).
+struct ntt_tw {
+    const uint32_t *tw = nullptr;
+    const uint64_t *sh = nullptr;
+};
+
+// The twiddle tables for size 2^logn (forward or inverse), grown on demand and kept.
+static int get_twiddles(loom_cuda_dev *d, const loom_cuda_field *f, unsigned logn, int inverse, ntt_tw *out,
                         char *err, size_t err_len)
 {
     int rc = LOOM_CUDA_OK;
     const int fi = f->p == BB_P;
     uint32_t **slot = inverse ? &d->itw[fi] : &d->tw[fi];
+    uint64_t **sh = inverse ? &d->ish[fi] : &d->sh[fi];
     unsigned *have = inverse ? &d->itw_log[fi] : &d->tw_log[fi];
-    if (*slot && *have >= logn) {
-        *out = *slot;
+    uint32_t *t = NULL;
+    gens_t g;
+    if (*sh && *slot && *have >= logn) {
+        out->tw = *slot, out->sh = *sh;
         return LOOM_CUDA_OK;
     }
-    {
+    memset(&g, 0, sizeof g);
+    for (unsigned k = 0; k <= f->two_adicity && k < 28; k++) {
+        uint32_t w = f->two_adic_generators[k];
+        if (inverse)
+            w = host_pow(f, w, (uint64_t)f->p - 2);
+        g.g[k] = to_m(f, w);
+    }
+    if (!*sh) {
+        uint64_t *s = NULL;
+        CUDA_OK(cudaMalloc(&s, NTT_SHOUP_ENTRIES * sizeof(uint64_t)));
+        shoup_kernel<<<blocks_for(NTT_SHOUP_ENTRIES, 256), 256, 0, d->comp>>>(s, g, f->r_mod_p, fparams(f));
+        *sh = s;
+        LAUNCH_OK();
+        CUDA_OK(cudaStreamSynchronize(d->comp));
+    }
+    if (!*slot || *have < logn) {
         if (logn < 10)
             logn = 10;  // small tables are cheap; this avoids regrowing for every small size
         if (logn > f->two_adicity)
             logn = f->two_adicity;
-        gens_t g;
-        memset(&g, 0, sizeof g);
-        for (unsigned k = 0; k <= f->two_adicity && k < 28; k++) {
-            uint32_t w = f->two_adic_generators[k];
-            if (inverse)
-                w = host_pow(f, w, (uint64_t)f->p - 2);
-            g.g[k] = to_m(f, w);
-        }
-        uint32_t *t = NULL;
         size_t n = (size_t)1 << logn;
         CUDA_OK(cudaMalloc(&t, n * sizeof(uint32_t)));
         twiddle_kernel<<<blocks_for(n, 256), 256, 0, d->comp>>>(t, n, g, f->r_mod_p, fparams(f));
@@ -346,9 +371,12 @@ static int get_twiddles(loom_cuda_dev *d, const loom_cuda_field *f, unsigned log
             cudaFree(*slot);
         *slot = t;
         *have = logn;
-        *out = t;
+        t = NULL;
     }
+    out->tw = *slot;
+    out->sh = *sh;
 done:
+    cudaFree(t);
     return rc;
 }
 
@@ -407,14 +435,14 @@ static unsigned g_ntt_kc;  // 0: the default contiguous pass size; the sweep ben
 // A 2^logn transform of `cols` columns: DIF (forward twiddles) or DIT (inverse twiddles). Elements
 // >= n_in of each column are taken as zero without being read; `scale` (NULL or the coset factor
 // table of make_coef) multiplies the output of the last pass.
-static int run_ntt(uint32_t *data, size_t ld, size_t cols, unsigned logn, int dif, const uint32_t *tw,
+static int run_ntt(uint32_t *data, size_t ld, size_t cols, unsigned logn, int dif, ntt_tw tw,
                    const loom_cuda_field *f, cudaStream_t st, size_t n_in, const uint32_t *scale, char *err,
                    size_t err_len)
 {
     if (logn == 0 || cols == 0)
         return LOOM_CUDA_OK;
     const ntt_plan pl = ntt_make_plan(logn, dif != 0, g_ntt_kc);
-    ntt_args a{data, ld, logn, tw, fparams(f), n_in, scale};
+    ntt_args a{data, ld, logn, tw.tw, tw.sh, fparams(f), n_in, scale};
     for (unsigned i = 0; i < pl.count; i++) {
         const bool last = i + 1 == pl.count;
         a.n_in = i == 0 ? n_in : (size_t)1 << logn;
@@ -527,6 +555,8 @@ extern "C" void loom_cuda_close(loom_cuda_dev *d)
     for (int i = 0; i < 2; i++) {
         cudaFree(d->tw[i]);
         cudaFree(d->itw[i]);
+        cudaFree(d->sh[i]);
+        cudaFree(d->ish[i]);
     }
     for (int i = 0; i < BUF_COUNT; i++)
         cudaFree(d->buf[i]);
@@ -563,7 +593,7 @@ done:
 // an inverse DIT whose last pass applies the coset factors, then a forward DIF whose first pass
 // takes rows n..m-1 as zero without reading them. The result is bit-reversed.
 static int extend_columns(loom_cuda_dev *d, uint32_t *lde, size_t m, unsigned logn, unsigned logm, unsigned k,
-                          const uint32_t *coef, const uint32_t *itw, const uint32_t *tw, const loom_cuda_field *f,
+                          const uint32_t *coef, ntt_tw itw, ntt_tw tw, const loom_cuda_field *f,
                           char *err, size_t err_len)
 {
     const size_t n = (size_t)1 << logn;
@@ -650,7 +680,7 @@ extern "C" int loom_cuda_coset_lde(loom_cuda_dev *d, uint32_t *out, const loom_c
     const unsigned logn = log2_exact(rows), logm = logn + added_bits;
     const size_t m = rows << added_bits;
     uint32_t *dev_in = NULL, *lde = NULL, *coef = NULL, *dev_out = NULL, *pin = NULL, *pout = NULL;
-    const uint32_t *tw = NULL, *itw = NULL;
+    ntt_tw tw, itw;
     CUDA_OK(cudaSetDevice(d->ordinal));
     if ((rc = get_twiddles(d, f, logm, 0, &tw, err, err_len)) || (rc = get_twiddles(d, f, logn, 1, &itw, err, err_len)))
         goto done;
@@ -823,7 +853,7 @@ static int group_digests(loom_cuda_dev *d, commit_bufs &b, uint32_t *out, const 
     int rc = LOOM_CUDA_OK;
     const size_t n = group[0]->rows, m = n << log_blowup;
     const unsigned logn = log2_exact(n), logm = logn + log_blowup;
-    const uint32_t *tw = NULL, *itw = NULL;
+    ntt_tw tw, itw;
     unsigned pos = 0;
     if ((rc = get_twiddles(d, f, logm, 0, &tw, err, err_len)) || (rc = get_twiddles(d, f, logn, 1, &itw, err, err_len)))
         return rc;
@@ -1103,7 +1133,7 @@ struct multi_dev {
     uint32_t *recv = nullptr;   // exchange: the other devices' row slices of a round (n x 8 x mN)
     uint32_t *layer = nullptr, *next = nullptr, *coef = nullptr;
     uint32_t *dev_in[2] = {nullptr, nullptr}, *pin[2] = {nullptr, nullptr};
-    const uint32_t *tw = nullptr, *itw = nullptr;
+    ntt_tw tw, itw;
     cudaEvent_t copied[2] = {nullptr, nullptr}, consumed[2] = {nullptr, nullptr};
     cudaEvent_t sent = nullptr, absorbed = nullptr, leaves = nullptr;
     std::vector<cudaEvent_t> marks;  // pairs around timed work on the compute stream
@@ -1649,7 +1679,7 @@ extern "C" int loom_cuda_bench_ntt(loom_cuda_dev *d, const loom_cuda_field *f, u
     *passes = ntt_make_plan(logn, true, g_ntt_kc).count;
     int rc = LOOM_CUDA_OK;
     uint32_t *x = NULL;
-    const uint32_t *tw = NULL;
+    ntt_tw tw;
     const size_t n = (size_t)1 << logn;
     CUDA_OK(cudaSetDevice(d->ordinal));
     if ((rc = get_twiddles(d, f, logn, 0, &tw, err, err_len)))
@@ -1685,7 +1715,7 @@ extern "C" int loom_cuda_bench_lde(loom_cuda_dev *d, const loom_cuda_field *f, u
 {
     int rc = LOOM_CUDA_OK;
     uint32_t *x = NULL, *coef = NULL;
-    const uint32_t *tw = NULL, *itw = NULL;
+    ntt_tw tw, itw;
     const size_t n = (size_t)1 << logn, m = n << bits;
     CUDA_OK(cudaSetDevice(d->ordinal));
     if ((rc = get_twiddles(d, f, logn + bits, 0, &tw, err, err_len)) ||
@@ -1773,7 +1803,7 @@ extern "C" int loom_cuda_bench_ntt_sweep(loom_cuda_dev *d, const loom_cuda_field
 {
     int rc = LOOM_CUDA_OK;
     uint32_t *x = NULL;
-    const uint32_t *tw = NULL;
+    ntt_tw tw;
     const size_t n = (size_t)1 << logn;
     CUDA_OK(cudaSetDevice(d->ordinal));
     if ((rc = get_twiddles(d, f, logn, 0, &tw, err, err_len)))
@@ -1788,7 +1818,7 @@ extern "C" int loom_cuda_bench_ntt_sweep(loom_cuda_dev *d, const loom_cuda_field
         double sum = 0;
         for (unsigned i = 0; i < pl.count; i++) {
             const ntt_pass_desc pd = pl.pass[i];
-            const ntt_args a{x, n, logn, tw, fparams(f), n, NULL};
+            const ntt_args a{x, n, logn, tw.tw, tw.sh, fparams(f), n, NULL};
             double t = 0;
             rc = time_it(
                 d, 5, &t,

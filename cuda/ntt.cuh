@@ -14,7 +14,9 @@
 //        times w_M^(lo * bitrev_K(t));
 //   DIT: the element at position t times w_M^(lo * bitrev_K(t)), then a size-T DIT along t.
 // So a butterfly never needs more than the first T entries of the table (cache-resident), and
-// the lo-dependent factor costs one product per element instead of one per butterfly.
+// the lo-dependent factor costs one product per element instead of one per butterfly. Those
+// first entries also come as Shoup pairs (shoup_pair, 8 bytes an entry, 2^14 of them), which
+// make a butterfly's product 4 multiply-pipe slots instead of 5.
 //
 // One thread block holds G = 2^log_g groups with consecutive lo (G <= L), so that global reads
 // and writes are runs of G words, in shared memory. Inside, each thread keeps E = 16 elements in
@@ -42,11 +44,21 @@ namespace loom_cuda {
 
 #define NTT_MAX_K 14          // stages one pass can run
 #define NTT_MAX_ELEMS 16384   // elements a block holds (G * T): 1024 threads of 16 elements
+#define NTT_SHOUP_ENTRIES 16384  // entries of a Shoup table: the rounds read tw[x] for x < T <= 2^14
 
 LOOM_HD uint32_t ld_tw(const uint32_t *p)
 {
 #if defined(__CUDA_ARCH__)
     return __ldg(p);
+#else
+    return *p;
+#endif
+}
+
+LOOM_HD uint64_t ld_tw64(const uint64_t *p)
+{
+#if defined(__CUDA_ARCH__)
+    return __ldg((const unsigned long long *)p);
 #else
     return *p;
 #endif
@@ -113,6 +125,7 @@ struct ntt_args {
     size_t ld;
     unsigned logn;
     const uint32_t *tw;    // forward (DIF) or inverse (DIT) table, at least 2^logn entries
+    const uint64_t *sh;    // shoup_pair(tw[x]) for x < NTT_SHOUP_ENTRIES: the rounds' twiddles
     field_params f;
     size_t n_in;           // elements >= n_in of a column are zero and are not read (LDE padding)
     const uint32_t *scale; // NULL, or the last pass multiplies element i by
@@ -341,7 +354,7 @@ LOOM_UNROLL
     {
         constexpr unsigned RB = rb(I), B0 = b0(I);
         constexpr uint32_t FREE = free_mask(I);
-        const uint32_t p = a.f.p, mu = a.f.mu;
+        const uint32_t p = a.f.p;
         const uint32_t tbase = deposit<FREE>(tid & ((T / E) - 1)), g = tid >> (K - R);
         // tbase and jt(I, j) have disjoint bits, so the padded index splits into two parts.
         const uint32_t at = g * stride(log_g) + tbase + (tbase >> 4);
@@ -359,16 +372,17 @@ LOOM_UNROLL
                 if (j & (1u << q))
                     continue;
                 const unsigned j2 = j | (1u << q);
-                // w_{2hr}^(t mod hr): the same expression for every j with equal low bits, so
-                // the compiler loads each distinct twiddle once.
-                const uint32_t w = b == 0 ? 0u : ld_tw(a.tw + hr + (tlow | (jt(I, j) & tmask)));
+                // w_{2hr}^(t mod hr) as a Shoup pair: the same expression for every j with equal
+                // low bits, so the compiler loads each distinct twiddle once.
+                const uint64_t w = b == 0 ? 0u : ld_tw64(a.sh + hr + (tlow | (jt(I, j) & tmask)));
+                const uint32_t wl = (uint32_t)w, wh = (uint32_t)(w >> 32);
                 const uint32_t x = v[j], y = v[j2];
                 if (DIF) {
                     v[j] = mod_add(x, y, p);
                     // x - y + p < 2p needs no reduction before the product.
-                    v[j2] = b == 0 ? mod_sub(x, y, p) : mont_mul(x - y + p, w, p, mu);
+                    v[j2] = b == 0 ? mod_sub(x, y, p) : shoup_mul(x - y + p, wl, wh, p);
                 } else {
-                    const uint32_t yw = b == 0 ? y : mont_mul(y, w, p, mu);
+                    const uint32_t yw = b == 0 ? y : shoup_mul(y, wl, wh, p);
                     v[j] = mod_add(x, yw, p);
                     v[j2] = mod_sub(x, yw, p);
                 }

@@ -43,6 +43,22 @@ static std::vector<uint32_t> twiddles(const loom_field *f, unsigned logn, bool i
     return tw;
 }
 
+/* The Shoup pairs of a twiddle table's first NTT_SHOUP_ENTRIES entries (shoup_kernel); the
+ * table must have at least that many entries. */
+static std::vector<uint64_t> shoup_table(const loom_field *f, bool inverse)
+{
+    const std::vector<uint32_t> tw = twiddles(f, 14, inverse);
+    std::vector<uint64_t> sh(NTT_SHOUP_ENTRIES, 0);
+    for (size_t x = 1; x < NTT_SHOUP_ENTRIES; x++) {
+        sh[x] = shoup_pair(tw[x], f->p, f->mu);
+        /* w is the plain value of tw[x], ws = floor(w 2^32 / p) */
+        const uint32_t w = loom_field_from_monty(f, tw[x]);
+        if ((uint32_t)sh[x] != w || (sh[x] >> 32) != (((uint64_t)w << 32) / f->p))
+            fail_msg("shoup_pair(%u) of %s", (unsigned)x, f->name);
+    }
+    return sh;
+}
+
 /* make_coef's table: shift^j / n for j < 4096, then shift^(4096 j) (Montgomery form). */
 static std::vector<uint32_t> coef_table(const loom_field *f, unsigned logn, uint32_t shift)
 {
@@ -92,7 +108,7 @@ static void emulate_dir(const ntt_args &a, ntt_pass_desc d, size_t cols, bool sc
 
 /* run_ntt of cuda/loom_cuda.cu, with the passes emulated. */
 static void emulate_ntt(uint32_t *data, size_t ld, size_t cols, unsigned logn, bool dif, const uint32_t *tw,
-                        const loom_field *f, size_t n_in, const uint32_t *scale, unsigned kc)
+                        const uint64_t *sh, const loom_field *f, size_t n_in, const uint32_t *scale, unsigned kc)
 {
     if (logn == 0)
         return;
@@ -105,7 +121,7 @@ static void emulate_ntt(uint32_t *data, size_t ld, size_t cols, unsigned logn, b
         assert_true(pl.pass[i].log_g <= pl.pass[i].s_lo);
     }
     assert_int_equal(total, logn);
-    ntt_args a{data, ld, logn, tw, params(f), n_in, scale};
+    ntt_args a{data, ld, logn, tw, sh, params(f), n_in, scale};
     for (unsigned i = 0; i < pl.count; i++) {
         a.n_in = i == 0 ? n_in : (size_t)1 << logn;
         bool last = i + 1 == pl.count;
@@ -135,6 +151,7 @@ static void test_forward_inverse(void **state)
         for (unsigned logn = 1; logn <= 15; logn++) {
             const size_t n = (size_t)1 << logn, cols = logn > 12 ? 2 : 3;
             const std::vector<uint32_t> tw = twiddles(f, logn, false), itw = twiddles(f, logn, true);
+            const std::vector<uint64_t> sh = shoup_table(f, false), ish = shoup_table(f, true);
             test_rng rs = {test_seed() ^ (id * 1000 + logn)};
             std::vector<uint32_t> rowmaj(n * cols), colmaj(n * cols);
             for (size_t i = 0; i < n * cols; i++)
@@ -150,7 +167,7 @@ static void test_forward_inverse(void **state)
                 for (size_t c = 0; c < cols; c++)
                     for (size_t i = 0; i < n; i++)
                         colmaj[c * n + i] = rowmaj[i * cols + c];
-                emulate_ntt(colmaj.data(), n, cols, logn, true, tw.data(), f, n, NULL, kc);
+                emulate_ntt(colmaj.data(), n, cols, logn, true, tw.data(), sh.data(), f, n, NULL, kc);
                 for (size_t c = 0; c < cols; c++)
                     for (size_t i = 0; i < n; i++)
                         check_eq("forward DIF", f, logn, kc, c, i, colmaj[c * n + i], ref[brev32((uint32_t)i, logn) * cols + c]);
@@ -158,7 +175,7 @@ static void test_forward_inverse(void **state)
                 for (size_t c = 0; c < cols; c++)
                     for (size_t i = 0; i < n; i++)
                         colmaj[c * n + i] = rowmaj[brev32((uint32_t)i, logn) * cols + c];
-                emulate_ntt(colmaj.data(), n, cols, logn, false, itw.data(), f, n, NULL, kc);
+                emulate_ntt(colmaj.data(), n, cols, logn, false, itw.data(), ish.data(), f, n, NULL, kc);
                 for (size_t c = 0; c < cols; c++)
                     for (size_t i = 0; i < n; i++)
                         check_eq("inverse DIT", f, logn, kc, c, i, colmaj[c * n + i],
@@ -181,6 +198,7 @@ static void test_coset_lde(void **state)
                 const size_t n = (size_t)1 << logn, m = (size_t)1 << logm, cols = 2;
                 const std::vector<uint32_t> tw = twiddles(f, logm, false), itw = twiddles(f, logn, true);
                 const std::vector<uint32_t> coef = coef_table(f, logn, shift);
+                const std::vector<uint64_t> sh = shoup_table(f, false), ish = shoup_table(f, true);
                 test_rng rs = {test_seed() ^ (id * 7777 + logn * 10 + bits)};
                 std::vector<uint32_t> in(n * cols), ref(m * cols), lde(m * cols);
                 for (size_t i = 0; i < n * cols; i++)
@@ -195,10 +213,10 @@ static void test_coset_lde(void **state)
                     for (size_t c = 0; c < cols; c++)
                         for (size_t i = 0; i < n; i++)
                             lde[c * m + i] = in[brev32((uint32_t)i, logn) * cols + c];
-                    emulate_ntt(lde.data(), m, cols, logn, false, itw.data(), f, n, coef.data(), kc);
+                    emulate_ntt(lde.data(), m, cols, logn, false, itw.data(), ish.data(), f, n, coef.data(), kc);
                     if (logn == 0)  /* run_ntt does nothing for one row; the factor is 1 */
                         assert_int_equal(loom_field_from_monty(f, coef[0]), 1);
-                    emulate_ntt(lde.data(), m, cols, logm, true, tw.data(), f, n, NULL, kc);
+                    emulate_ntt(lde.data(), m, cols, logm, true, tw.data(), sh.data(), f, n, NULL, kc);
                     for (size_t c = 0; c < cols; c++)
                         for (size_t i = 0; i < m; i++)
                             check_eq("coset LDE", f, logm, kc, c, i, lde[c * m + i], ref[brev32((uint32_t)i, logm) * cols + c]);
