@@ -430,7 +430,72 @@ static cudaError_t launch_dir(const ntt_args &a, ntt_pass_desc d, size_t cols, b
     }
 }
 
+// The coset LDE's fused middle pass (lde_fused in ntt.cuh): the inverse half's copy-in and rounds
+// in region A, the coset factors into region B, the forward half's rounds and copy-out. Threads
+// are those of the forward half, 2^(KI + BITS - 4) a group; launch bounds as ntt_kernel's.
+template <int KI, int BITS>
+__global__ void __launch_bounds__(KI + BITS <= 7 ? 256 : KI + BITS == 8 ? 512 : 1024, KI + BITS <= 7 ? 3 : 1)
+    lde_fused_kernel(ntt_args ai, ntt_args af, ntt_pass_desc di, ntt_pass_desc df)
+{
+    extern __shared__ uint32_t ntt_sm[];
+    using L = lde_fused<KI, BITS>;
+    using PI = typename L::PI;
+    using PF = typename L::PF;
+    const auto wi = PI::locate(ai, di, blockIdx.x);
+    PI::copy_in(ai, di, wi, ntt_sm, threadIdx.x);
+    __syncthreads();
+#pragma unroll
+    for (unsigned i = 0; i < PI::NR; i++) {
+        PI::round_at(i, ai, di.log_g, ntt_sm, threadIdx.x);
+        __syncthreads();
+    }
+    L::bridge(ai, di, wi, ntt_sm, threadIdx.x);
+    __syncthreads();
+    uint32_t *smf = ntt_sm + PI::smem_words(di.log_g);
+#pragma unroll
+    for (unsigned i = 0; i < PF::NR; i++) {
+        PF::round_at(i, af, df.log_g, smf, threadIdx.x);
+        __syncthreads();
+    }
+    PF::copy_out(af, df, PF::locate(af, df, blockIdx.x), smf, threadIdx.x, false);
+}
+
+template <int KI, int BITS>
+static cudaError_t launch_fused_k(const ntt_args &ai, const ntt_args &af, ntt_pass_desc di, ntt_pass_desc df,
+                                  size_t cols, cudaStream_t st)
+{
+    using L = lde_fused<KI, BITS>;
+    const size_t smem = L::smem_words(di.log_g) * sizeof(uint32_t);
+    if (smem > 48 * 1024) {
+        cudaError_t e =
+            cudaFuncSetAttribute(lde_fused_kernel<KI, BITS>, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)smem);
+        if (e != cudaSuccess)
+            return e;
+    }
+    const size_t blocks = cols << (ai.logn - KI - di.log_g);
+    lde_fused_kernel<KI, BITS><<<(unsigned)blocks, L::threads(di.log_g), smem, st>>>(ai, af, di, df);
+    return cudaGetLastError();
+}
+
+static cudaError_t launch_fused(const ntt_args &ai, const ntt_args &af, ntt_pass_desc di, ntt_pass_desc df,
+                                size_t cols, cudaStream_t st)
+{
+    switch (di.k * 10 + (df.k - di.k)) {
+#define LOOM_FUSED_K(k)                                                      \
+    case k * 10 + 1: return launch_fused_k<k, 1>(ai, af, di, df, cols, st); \
+    case k * 10 + 2: return launch_fused_k<k, 2>(ai, af, di, df, cols, st);
+    LOOM_FUSED_K(1) LOOM_FUSED_K(2) LOOM_FUSED_K(3) LOOM_FUSED_K(4) LOOM_FUSED_K(5) LOOM_FUSED_K(6) LOOM_FUSED_K(7)
+    LOOM_FUSED_K(8) LOOM_FUSED_K(9)
+#undef LOOM_FUSED_K
+    default: return cudaErrorInvalidValue;
+    }
+}
+
 static unsigned g_ntt_kc;  // 0: the default contiguous pass size; the sweep benchmark tries others
+
+static int run_plan(const ntt_plan &pl, uint32_t *data, size_t ld, size_t cols, unsigned logn, int dif, ntt_tw tw,
+                    const loom_cuda_field *f, cudaStream_t st, size_t n_in, const uint32_t *scale, char *err,
+                    size_t err_len);
 
 // A 2^logn transform of `cols` columns: DIF (forward twiddles) or DIT (inverse twiddles). Elements
 // >= n_in of each column are taken as zero without being read; `scale` (NULL or the coset factor
@@ -441,7 +506,16 @@ static int run_ntt(uint32_t *data, size_t ld, size_t cols, unsigned logn, int di
 {
     if (logn == 0 || cols == 0)
         return LOOM_CUDA_OK;
-    const ntt_plan pl = ntt_make_plan(logn, dif != 0, g_ntt_kc);
+    return run_plan(ntt_make_plan(logn, dif != 0, g_ntt_kc), data, ld, cols, logn, dif, tw, f, st, n_in, scale, err,
+                    err_len);
+}
+
+// The passes of `pl` (stages of a 2^logn transform, all of them or the lowest ones), run_ntt's
+// arguments otherwise.
+static int run_plan(const ntt_plan &pl, uint32_t *data, size_t ld, size_t cols, unsigned logn, int dif, ntt_tw tw,
+                    const loom_cuda_field *f, cudaStream_t st, size_t n_in, const uint32_t *scale, char *err,
+                    size_t err_len)
+{
     ntt_args a{data, ld, logn, tw.tw, tw.sh, fparams(f), n_in, scale};
     for (unsigned i = 0; i < pl.count; i++) {
         const bool last = i + 1 == pl.count;
@@ -589,18 +663,37 @@ done:
     return rc;
 }
 
-// Extends `k` columns already gathered (bit-reversed, rows 0..n-1 of each) in `lde` (ld = m):
-// an inverse DIT whose last pass applies the coset factors, then a forward DIF whose first pass
-// takes rows n..m-1 as zero without reading them. The result is bit-reversed.
+// Extends `k` columns already gathered (bit-reversed, rows 0..n-1 of each) in `lde` (ld = m), by
+// lde_make_plan: for blowups 2 and 4, the inverse DIT's passes below stage s, the fused pass
+// (the inverse's top stages, the coset factors, the forward's top stages), the forward DIF's
+// passes below s; otherwise an inverse DIT whose last pass applies the coset factors, then a
+// forward DIF whose first pass takes rows n..m-1 as zero without reading them. The result is
+// bit-reversed.
 static int extend_columns(loom_cuda_dev *d, uint32_t *lde, size_t m, unsigned logn, unsigned logm, unsigned k,
                           const uint32_t *coef, ntt_tw itw, ntt_tw tw, const loom_cuda_field *f,
                           char *err, size_t err_len)
 {
     const size_t n = (size_t)1 << logn;
-    int rc = run_ntt(lde, m, k, logn, 0, itw, f, d->comp, n, coef, err, err_len);
+    const lde_plan lp = lde_make_plan(logn, logm, g_ntt_kc);
+    if (k == 0)
+        return LOOM_CUDA_OK;
+    if (!lp.fused) {
+        int rc = run_ntt(lde, m, k, logn, 0, itw, f, d->comp, n, coef, err, err_len);
+        if (rc)
+            return rc;
+        return run_ntt(lde, m, k, logm, 1, tw, f, d->comp, n, NULL, err, err_len);
+    }
+    int rc = run_plan(lp.inv, lde, m, k, logn, 0, itw, f, d->comp, n, NULL, err, err_len);
     if (rc)
         return rc;
-    return run_ntt(lde, m, k, logm, 1, tw, f, d->comp, n, NULL, err, err_len);
+    const ntt_args ai{lde, m, logn, itw.tw, itw.sh, fparams(f), n, coef};
+    const ntt_args af{lde, m, logm, tw.tw, tw.sh, fparams(f), m, NULL};
+    cudaError_t e = launch_fused(ai, af, lp.fi, lp.ff, k, d->comp);
+    if (e != cudaSuccess) {
+        set_err(err, err_len, "lde_fused_kernel", __FILE__, __LINE__, e);
+        return LOOM_CUDA_ERR;
+    }
+    return run_plan(lp.fwd, lde, m, k, logm, 1, tw, f, d->comp, m, NULL, err, err_len);
 }
 
 // Words of make_coef's table for 2^logn rows.

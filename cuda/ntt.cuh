@@ -183,13 +183,16 @@ inline ntt_plan ntt_make_plan(unsigned logn, bool dif, unsigned kc)
     return pl;
 }
 
-template <bool DIF, int K>
+// RMAX: stages a round keeps in registers at most (E = 2^RMAX elements a thread); lde_fused's
+// inverse half runs with fewer, so that both halves have the same threads.
+template <bool DIF, int K, int RMAX = 4>
 struct ntt_pass {
-    static_assert(K > 0 && K <= NTT_MAX_K, "pass size");
+    static_assert(K > 0 && K <= NTT_MAX_K && RMAX > 0 && RMAX <= 4, "pass size");
     static constexpr unsigned T = 1u << K;
-    static constexpr unsigned R = K < 4 ? K : 4;  // stages a round keeps in registers
+    static constexpr unsigned R = K < RMAX ? K : RMAX;  // stages a round keeps in registers
     static constexpr unsigned E = 1u << R;        // elements a thread holds
     static constexpr unsigned NR = (K + R - 1) / R;
+    static_assert(NR <= 6, "round_at runs at most 6 rounds");
 
     // Round i covers t-bits [b0(i), b0(i) + rb(i)); DIF rounds go from the top bit down.
     static LOOM_HDC unsigned rb(unsigned i) { return (K + NR - 1 - i) / NR; }  // balanced, larger first
@@ -400,7 +403,84 @@ LOOM_UNROLL
         case 1: if constexpr (NR > 1) round<1>(a, log_g, sm, tid); break;
         case 2: if constexpr (NR > 2) round<2>(a, log_g, sm, tid); break;
         case 3: if constexpr (NR > 3) round<3>(a, log_g, sm, tid); break;
+        case 4: if constexpr (NR > 4) round<4>(a, log_g, sm, tid); break;
+        case 5: if constexpr (NR > 5) round<5>(a, log_g, sm, tid); break;
         default: break;
+        }
+    }
+};
+
+// The coset LDE 2^logn -> 2^logm as passes: the inverse's passes below stage s, one fused pass
+// (lde_fused: the inverse's stages [s, logn), the coset factors, the forward's stages [s, logm)),
+// then the forward's passes below s. Without the fusion (blowups other than 2 and 4, or an inverse
+// of one pass) it is the two whole transforms, the coset factors in the inverse's last pass.
+struct lde_plan {
+    bool fused;
+    ntt_plan inv, fwd;      // passes in execution order (below s when fused)
+    ntt_pass_desc fi, ff;   // the fused pass's inverse and forward halves: same s_lo and log_g
+};
+
+inline lde_plan lde_make_plan(unsigned logn, unsigned logm, unsigned kc)
+{
+    lde_plan lp{};
+    lp.inv = ntt_make_plan(logn, false, kc);
+    const unsigned bits = logm - logn;
+    if (lp.inv.count < 2 || bits < 1 || bits > 2) {
+        lp.fwd = ntt_make_plan(logm, true, kc);
+        return lp;
+    }
+    const ntt_pass_desc top = lp.inv.pass[lp.inv.count - 1];
+    const unsigned s = top.s_lo, kf = top.k + bits;
+    unsigned log_g = 0;
+    while (log_g < 5 && log_g < s && ((size_t)2 << log_g) << kf <= NTT_MAX_ELEMS)
+        log_g++;
+    lp.fused = true;
+    lp.inv.count--;
+    lp.fwd = ntt_make_plan(s, true, kc);
+    lp.fi = ntt_pass_desc{s, top.k, log_g};
+    lp.ff = ntt_pass_desc{s, kf, log_g};
+    return lp;
+}
+
+// The fused pass of lde_plan. A group (lo < 2^s) is 2^KI coefficients-to-be at stride 2^s in the
+// inverse and 2^KF = 2^(KI + BITS) outputs at the same stride in the forward, the upper ones
+// starting as zero padding. A block: the inverse half as an ntt_pass (copy-in with its four-step
+// factors, rounds) in shared-memory region A; the bridge multiplies by the coset factors
+// (ntt_args::scale of the inverse) into region B and zeroes the padding; the forward half's rounds
+// on B and its copy-out with the forward's four-step factors. The inverse half keeps 2^(4 - BITS)
+// elements a thread, so both halves have the same threads. Against the two passes it replaces it
+// reads 2^KI words a group once instead of twice and writes them once instead of twice.
+template <int KI, int BITS>
+struct lde_fused {
+    static constexpr int KF = KI + BITS;
+    using PI = ntt_pass<false, KI, 4 - BITS>;
+    using PF = ntt_pass<true, KF>;
+    static_assert(PI::T / PI::E == PF::T / PF::E, "both halves have the same threads");
+
+    static LOOM_HD unsigned threads(unsigned log_g) { return PF::threads(log_g); }
+    static LOOM_HD size_t smem_words(unsigned log_g) { return PI::smem_words(log_g) + PF::smem_words(log_g); }
+
+    // Region A (after the inverse rounds) times the coset factors into region B, zeros above
+    // 2^KI: thread tid takes the elements copy-out would, t = t0 + i T_I / E_I, and the padding
+    // at the same offsets past T_I.
+    static LOOM_HD void bridge(const ntt_args &ai, ntt_pass_desc di, const typename PI::where &w, uint32_t *sm,
+                               unsigned tid)
+    {
+        constexpr uint32_t tstep = PI::T / PI::E;
+        const uint32_t g = tid & ((1u << di.log_g) - 1), t0 = tid >> di.log_g;
+        const uint32_t off0 = (t0 << di.s_lo) + g, gstep = tstep << di.s_lo;
+        const uint32_t *a = sm + PI::sm_at(t0, g, PI::stride(di.log_g));
+        uint32_t *b = sm + PI::smem_words(di.log_g) + PF::sm_at(t0, g, PF::stride(di.log_g));
+        const uint32_t p = ai.f.p, mu = ai.f.mu;
+        LOOM_UNROLL
+        for (unsigned i = 0; i < (PI::E << BITS); i++) {
+            uint32_t v = 0;
+            if (i < PI::E) {
+                const size_t gi = w.base + off0 + i * gstep;  // the coefficient's index
+                const uint32_t c = mont_mul(ld_tw(ai.scale + (gi & 4095)), ld_tw(ai.scale + 4096 + (gi >> 12)), p, mu);
+                v = mont_mul(a[PI::pad(i * tstep)], c, p, mu);
+            }
+            b[PF::pad(i * tstep)] = v;
         }
     }
 };

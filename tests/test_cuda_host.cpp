@@ -6,8 +6,10 @@
  * compiles as plain C++. Here every block of every pass runs phase by phase, thread by thread,
  * exactly as the GPU orders them, and the results are compared bit for bit with the CPU reference
  * (loom/ntt.h): forward DIF against loom_dft_batch (bit-reversed), inverse DIT against the
- * unscaled inverse, and the fused coset LDE (coset factors in the inverse's last pass, zero rows
- * skipped by the forward's first pass) against loom_coset_lde_batch. Every pass shape is covered
+ * unscaled inverse, and the coset LDE against loom_coset_lde_batch: for blowups 2 and 4 the
+ * fused plan (lde_make_plan: the inverse's top stages, the coset factors and the forward's top
+ * stages in one pass), for 8 the two transforms (coset factors in the inverse's last pass, zero
+ * rows skipped by the forward's first pass). Every pass shape is covered
  * at small sizes by forcing small contiguous passes (kc), so the strided passes, their four-step
  * factors and the groups a block are all exercised without a GPU. test_cuda checks the same on
  * the GPU itself.
@@ -132,6 +134,73 @@ static void emulate_ntt(uint32_t *data, size_t ld, size_t cols, unsigned logn, b
     }
 }
 
+/* lde_fused_kernel of cuda/loom_cuda.cu, emulated block by block and phase by phase. */
+template <int KI, int BITS>
+static void emulate_fused(const ntt_args &ai, const ntt_args &af, ntt_pass_desc di, ntt_pass_desc df, size_t cols)
+{
+    typedef lde_fused<KI, BITS> L;
+    typedef typename L::PI PI;
+    typedef typename L::PF PF;
+    std::vector<uint32_t> sm(L::smem_words(di.log_g), 0xdeadbeefu);
+    uint32_t *smf = sm.data() + PI::smem_words(di.log_g);
+    const size_t blocks = cols << (ai.logn - KI - di.log_g);
+    const unsigned nt = L::threads(di.log_g);
+    assert_int_equal(nt, PI::threads(di.log_g));
+    for (size_t b = 0; b < blocks; b++) {
+        const typename PI::where wi = PI::locate(ai, di, b);
+        for (unsigned t = 0; t < nt; t++)
+            PI::copy_in(ai, di, wi, sm.data(), t);
+        for (unsigned i = 0; i < PI::NR; i++)
+            for (unsigned t = 0; t < nt; t++)
+                PI::round_at(i, ai, di.log_g, sm.data(), t);
+        for (unsigned t = 0; t < nt; t++)
+            L::bridge(ai, di, wi, sm.data(), t);
+        for (unsigned i = 0; i < PF::NR; i++)
+            for (unsigned t = 0; t < nt; t++)
+                PF::round_at(i, af, df.log_g, smf, t);
+        const typename PF::where wf = PF::locate(af, df, b);
+        for (unsigned t = 0; t < nt; t++)
+            PF::copy_out(af, df, wf, smf, t, false);
+    }
+}
+
+static void emulate_fused_any(const ntt_args &ai, const ntt_args &af, ntt_pass_desc di, ntt_pass_desc df, size_t cols)
+{
+    switch (di.k * 10 + (df.k - di.k)) {
+#define F_CASE(ki) \
+    case ki * 10 + 1: emulate_fused<ki, 1>(ai, af, di, df, cols); break; \
+    case ki * 10 + 2: emulate_fused<ki, 2>(ai, af, di, df, cols); break;
+        F_CASE(1) F_CASE(2) F_CASE(3) F_CASE(4) F_CASE(5) F_CASE(6) F_CASE(7) F_CASE(8) F_CASE(9)
+#undef F_CASE
+    default: fail_msg("no fused pass of %u + %u stages", di.k, df.k - di.k);
+    }
+}
+
+static unsigned g_fused;  /* LDEs that took the fused path */
+
+/* extend_columns of cuda/loom_cuda.cu: the coset LDE of the bit-reversed columns in data (rows
+ * 0..2^logn-1 of each, ld = 2^logm), by lde_make_plan. */
+static void emulate_lde(uint32_t *data, size_t cols, unsigned logn, unsigned logm, const uint32_t *itw,
+                        const uint64_t *ish, const uint32_t *tw, const uint64_t *sh, const uint32_t *coef,
+                        const loom_field *f, unsigned kc)
+{
+    const size_t n = (size_t)1 << logn, m = (size_t)1 << logm;
+    const lde_plan lp = lde_make_plan(logn, logm, kc);
+    g_fused += lp.fused;
+    if (!lp.fused) {
+        emulate_ntt(data, m, cols, logn, false, itw, ish, f, n, coef, kc);
+        emulate_ntt(data, m, cols, logm, true, tw, sh, f, n, NULL, kc);
+        return;
+    }
+    const ntt_args ai{data, m, logn, itw, ish, params(f), n, coef};
+    const ntt_args af{data, m, logm, tw, sh, params(f), m, NULL};
+    for (unsigned i = 0; i < lp.inv.count; i++)
+        emulate_dir<false>(ai, lp.inv.pass[i], cols, false);
+    emulate_fused_any(ai, af, lp.fi, lp.ff, cols);
+    for (unsigned i = 0; i < lp.fwd.count; i++)
+        emulate_dir<true>(af, lp.fwd.pass[i], cols, false);
+}
+
 static const unsigned KCS[] = {0, 1, 2, 3, 4, 5, 7, 9};  // 0: the default plan
 
 static void check_eq(const char *what, const loom_field *f, unsigned logn, unsigned kc, size_t col, size_t row,
@@ -193,7 +262,7 @@ static void test_coset_lde(void **state)
         const loom_field *f = loom_field_get(id);
         const uint32_t shift = f->generator;
         for (unsigned logn = 0; logn <= 14; logn++) {
-            for (unsigned bits = 1; bits <= 3; bits += 2) {
+            for (unsigned bits = 1; bits <= 3; bits++) {
                 const unsigned logm = logn + bits;
                 const size_t n = (size_t)1 << logn, m = (size_t)1 << logm, cols = 2;
                 const std::vector<uint32_t> tw = twiddles(f, logm, false), itw = twiddles(f, logn, true);
@@ -213,10 +282,10 @@ static void test_coset_lde(void **state)
                     for (size_t c = 0; c < cols; c++)
                         for (size_t i = 0; i < n; i++)
                             lde[c * m + i] = in[brev32((uint32_t)i, logn) * cols + c];
-                    emulate_ntt(lde.data(), m, cols, logn, false, itw.data(), ish.data(), f, n, coef.data(), kc);
+                    emulate_lde(lde.data(), cols, logn, logm, itw.data(), ish.data(), tw.data(), sh.data(), coef.data(), f,
+                                kc);
                     if (logn == 0)  /* run_ntt does nothing for one row; the factor is 1 */
                         assert_int_equal(loom_field_from_monty(f, coef[0]), 1);
-                    emulate_ntt(lde.data(), m, cols, logm, true, tw.data(), sh.data(), f, n, NULL, kc);
                     for (size_t c = 0; c < cols; c++)
                         for (size_t i = 0; i < m; i++)
                             check_eq("coset LDE", f, logm, kc, c, i, lde[c * m + i], ref[brev32((uint32_t)i, logm) * cols + c]);
@@ -261,6 +330,42 @@ static void test_plans(void **state)
     }
 }
 
+/* The LDE plans: every stage of both transforms once and in order, the fused pass within a
+ * block's limits, fused exactly for blowups 2 and 4 when the inverse has more than one pass; and
+ * test_coset_lde took the fused path (the emulation counts it). */
+static void test_lde_plans(void **state)
+{
+    (void)state;
+    for (unsigned logn = 1; logn <= 26; logn++)
+        for (unsigned bits = 1; bits <= 3 && logn + bits <= 27; bits++) {
+            const lde_plan lp = lde_make_plan(logn, logn + bits, 0);
+            assert_int_equal(lp.fused, bits <= 2 && logn > 11);
+            if (!lp.fused)
+                continue;
+            const unsigned s = lp.fi.s_lo;
+            assert_int_equal(lp.ff.s_lo, s);
+            assert_int_equal(lp.fi.s_lo + lp.fi.k, logn);
+            assert_int_equal(lp.ff.s_lo + lp.ff.k, logn + bits);
+            assert_int_equal(lp.fi.log_g, lp.ff.log_g);
+            assert_true(lp.fi.k <= 9 && lp.ff.log_g <= s && lp.ff.log_g >= 3);
+            assert_true((((size_t)1 << lp.ff.log_g) << lp.ff.k) <= NTT_MAX_ELEMS);
+            unsigned expect = 0;  /* the inverse's passes: [0, s) upwards */
+            for (unsigned i = 0; i < lp.inv.count; i++) {
+                assert_int_equal(lp.inv.pass[i].s_lo, expect);
+                expect += lp.inv.pass[i].k;
+            }
+            assert_int_equal(expect, s);
+            for (unsigned i = 0; i < lp.fwd.count; i++) {  /* the forward's: [0, s) downwards */
+                assert_int_equal(lp.fwd.pass[i].s_lo + lp.fwd.pass[i].k, expect);
+                expect = lp.fwd.pass[i].s_lo;
+            }
+            assert_int_equal(expect, 0);
+            if (logn == 24 && bits == 1)  /* the benchmark's LDE: 2 + 1 + 2 passes */
+                assert_int_equal(lp.inv.count + 1 + lp.fwd.count, 5);
+        }
+    assert_true(g_fused > 0);
+}
+
 int main(void)
 {
     test_seed();
@@ -268,6 +373,7 @@ int main(void)
         cmocka_unit_test(test_plans),
         cmocka_unit_test(test_forward_inverse),
         cmocka_unit_test(test_coset_lde),
+        cmocka_unit_test(test_lde_plans),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
