@@ -44,12 +44,12 @@ fi
 [ $use_ncu = 1 ] || exit $rc
 ncu=$(command -v ncu || ls /opt/nvidia/nsight-compute/*/ncu 2>/dev/null | head -1)
 [ -n "$ncu" ] || { echo "profile-ntt.sh: ncu not found"; exit 1; }
-# With --only, the bench's first ntt_kernel launches are the warm-up run's passes: 3 for the NTT,
-# 6 for the LDE (the inverse's, then the forward's).
-parts=${NTT_PROFILE_PARTS:-ntt:3 lde:6}
+# With --only, the bench's first pass kernels are the warm-up run's passes: 3 for the NTT, 5 for
+# the LDE (the inverse's two lower passes, the fused pass, the forward's two lower passes).
+parts=${NTT_PROFILE_PARTS:-ntt:3 lde:5}
 for part in $parts; do
   name=${part%%:*} count=${part##*:}
-  "$ncu" --kernel-name regex:ntt_kernel --launch-count "$count" \
+  "$ncu" --kernel-name "regex:ntt_kernel|lde_fused_kernel" --launch-count "$count" \
     --section SpeedOfLight --section Occupancy --section LaunchStats --section ComputeWorkloadAnalysis \
     --section WarpStateStats --section InstructionStats \
     --metrics sm__inst_executed_pipe_alu.avg.pct_of_peak_sustained_active,sm__inst_executed_pipe_fma.avg.pct_of_peak_sustained_active,sm__inst_executed_pipe_fmaheavy.avg.pct_of_peak_sustained_active,sm__inst_executed_pipe_lsu.avg.pct_of_peak_sustained_active,sm__pipe_alu_cycles_active.avg.pct_of_peak_sustained_active,sm__pipe_fma_cycles_active.avg.pct_of_peak_sustained_active,sm__pipe_fmaheavy_cycles_active.avg.pct_of_peak_sustained_active,sm__pipe_shared_cycles_active.avg.pct_of_peak_sustained_active \
@@ -82,23 +82,5 @@ for r in rows[2:]:
     print("    pipes", " ".join(f"{a}:{b:.0f}" for a, b in sorted(pipes)))
     print("    stalls", " ".join(f"{b}:{a:.2f}" for a, b in stalls))
 PY
-done
-exit $rc
-ncu=$(command -v ncu || ls /opt/nvidia/nsight-compute/*/ncu 2>/dev/null | head -1)
-[ -n "$ncu" ] || { echo "profile-ntt.sh: ncu not found"; exit 1; }
-# With --only, the bench's first ntt_kernel launches are the warm-up run's passes: 3 for the NTT,
-# 6 for the LDE (the inverse's, then the forward's).
-for part in ntt:3 lde:6; do
-  name=${part%%:*} count=${part##*:}
-  "$ncu" --kernel-name regex:ntt_kernel --launch-count "$count" \
-    --section SpeedOfLight --section Occupancy --section LaunchStats --section ComputeWorkloadAnalysis \
-    --section WarpStateStats --section MemoryWorkloadAnalysis --section InstructionStats \
-    -o "$out/$name" -f build-gpu/loom-cuda-bench --only "$name" >"$out/ncu-$name.log" 2>&1 || rc=1
-  tail -3 "$out/ncu-$name.log"
-  "$ncu" -i "$out/$name.ncu-rep" --page details >"$out/$name-details.txt" 2>&1
-  "$ncu" -i "$out/$name.ncu-rep" --page raw --csv >"$out/$name-raw.csv" 2>&1
-  echo "==== $name"
-  grep -E "ntt_kernel|Duration|DRAM Throughput|Compute \(SM\) Throughput|Achieved Occupancy|Theoretical Occ|Registers Per|Issue Slots Busy|Executed Ipc Active|Warp Cycles Per Issued|No Eligible|Mem Pipes Busy|Block Limit Reg|Block Limit Shared" \
-    "$out/$name-details.txt" | sed -E 's/ +/ /g' | cut -c1-110
 done
 exit $rc
