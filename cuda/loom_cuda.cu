@@ -380,13 +380,19 @@ done:
     return rc;
 }
 
-// One NTT pass: load the block's groups, the rounds with a barrier after each, store. Blocks hold
-// at most 16384 elements in at most 32 groups, so a pass of K <= 7 stages has at most 256 threads
-// a block, K = 8 at most 512. Registers: at 64, the small DIT passes spilled; at 128 (no bound)
-// they took 86-96 and ran at a quarter occupancy (ncu, H200): 3 blocks of 256 threads allow 85.
-// The DIF passes fit in 64, so 4 blocks.
+// One NTT pass: load the block's groups, the rounds with a barrier after each, store. Threads a
+// block: at most ntt_threads_max(K). Registers: at 64, the DIT passes spilled or recomputed
+// addresses (the 2^11 contiguous DIT pass, capped at 64 as if it had 1024 threads, ran 150
+// instructions an element against the DIF's 63, ncu on H200); at 128 (no bound) they took 86-96
+// and ran at a quarter occupancy: so DIT blocks ask for 80 registers' worth of residency (3
+// blocks of 256 threads allow 85), DIF ones for 64, which they fit.
+constexpr unsigned ntt_min_blocks(bool dif, int k)
+{
+    return 65536u / (ntt_threads_max(k) * (dif ? 64u : 80u)) ? 65536u / (ntt_threads_max(k) * (dif ? 64u : 80u)) : 1u;
+}
+
 template <bool DIF, int K>
-__global__ void __launch_bounds__(K <= 7 ? 256 : K == 8 ? 512 : 1024, K <= 7 ? (DIF ? 4 : 3) : 1)
+__global__ void __launch_bounds__(ntt_threads_max(K), ntt_min_blocks(DIF, K))
     ntt_kernel(ntt_args a, ntt_pass_desc d, int scale)
 {
     extern __shared__ uint32_t ntt_sm[];
@@ -412,6 +418,8 @@ static cudaError_t launch_k(const ntt_args &a, ntt_pass_desc d, size_t cols, boo
         if (e != cudaSuccess)
             return e;
     }
+    if (P::threads(d.log_g) > ntt_threads_max(K))  // a plan outside the launch bounds
+        return cudaErrorInvalidConfiguration;
     const size_t blocks = cols << (a.logn - K - d.log_g);
     ntt_kernel<DIF, K><<<(unsigned)blocks, P::threads(d.log_g), smem, st>>>(a, d, scale);
     return cudaGetLastError();

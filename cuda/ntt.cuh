@@ -142,6 +142,12 @@ struct ntt_plan {
     ntt_pass_desc pass[4];  // in execution order
 };
 
+// Threads a block of a K-stage pass can have in the plans below: strided passes (K <= 9) hold up to
+// 32 groups of 2^K elements, 16 a thread; passes of 10 stages or more are always contiguous (one
+// group). The kernels' launch bounds come from it, so that a 2^11 contiguous pass (128 threads)
+// is not held to the registers of a 1024-thread block.
+LOOM_HDC unsigned ntt_threads_max(int k) { return k >= 10 ? 1u << (k - 4) : k >= 4 ? 1u << (k + 1) : 32u; }
+
 // The pass plan of a 2^logn transform: one pass up to 2^11; above that a contiguous pass of kc
 // = 11 stages and strided passes of at most 9 stages, balanced, with 32 groups a block (128-byte
 // runs). Measured on an H100 (loom-cuda-bench --ntt-sweep, docs/benchmarks.md): strided passes

@@ -299,6 +299,17 @@ static void test_coset_lde(void **state)
 static void test_plans(void **state)
 {
     (void)state;
+    /* every plan, forced contiguous pass sizes included, within the kernels' launch bounds */
+    for (unsigned kc = 0; kc <= NTT_MAX_K; kc++)
+        for (unsigned logn = 1; logn <= 27; logn++)
+            for (int dif = 0; dif < 2; dif++) {
+                const ntt_plan pl = ntt_make_plan(logn, dif != 0, kc);
+                for (unsigned i = 0; i < pl.count; i++) {
+                    const ntt_pass_desc &d = pl.pass[i];
+                    const unsigned per_group = d.k < 4 ? 1u : 1u << (d.k - 4);
+                    assert_true((per_group << d.log_g) <= ntt_threads_max(d.k));
+                }
+            }
     for (unsigned logn = 1; logn <= 27; logn++) {
         for (int dif = 0; dif < 2; dif++) {
             const ntt_plan pl = ntt_make_plan(logn, dif != 0, 0);
