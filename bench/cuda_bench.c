@@ -36,7 +36,7 @@ static void add(const char *name, const char *size, double seconds, double value
     r->seconds = seconds, r->value = value, r->unit = unit;
 }
 
-static const char *const parts[] = {"ntt", "lde", "poseidon2", "merkle", "commit"};
+static const char *const parts[] = {"butterfly", "ntt", "lde", "poseidon2", "merkle", "commit"};
 static unsigned only = ~0u; /* bit i: parts[i] runs */
 
 static int runs(const char *part)
@@ -58,7 +58,7 @@ static int parse_only(const char *list)
         while (i < sizeof parts / sizeof *parts && (strlen(parts[i]) != len || strncmp(parts[i], s, len)))
             i++;
         if (i == sizeof parts / sizeof *parts) {
-            fprintf(stderr, "loom-cuda-bench: --only: unknown part '%.*s' (expected ntt, lde, poseidon2, merkle, commit)\n",
+            fprintf(stderr, "loom-cuda-bench: --only: unknown part '%.*s' (expected butterfly, ntt, lde, poseidon2, merkle, commit)\n",
                     (int)len, s);
             return -1;
         }
@@ -78,11 +78,12 @@ static void usage(FILE *to)
 {
     fprintf(to, "Usage: loom-cuda-bench [--json] [--output FILE] [--quick] [--device ID] [--ntt-sweep]\n"
                 "                       [--only LIST]\n\n"
-                "Measures the GPU: copy bandwidth, NTT 2^24 x 32, coset LDE 2^24 -> 2^25 x 32, Poseidon2\n"
-                "permutations/s, Merkle commit of 2^20 x 32, and 'loom commit' of 2^22 x 64 (blowup 2) from host\n"
-                "memory. --quick uses small sizes (a smoke run, not for the record).\n"
-                "--only LIST: a comma-separated subset of ntt,lde,poseidon2,merkle,commit (the copy always\n"
-                "runs: the other figures are set against it); for profilers and quick comparisons.\n");
+                "Measures the GPU: copy bandwidth, the NTT butterfly's arithmetic rate (registers only, and\n"
+                "what the NTT and LDE below would take at it), NTT 2^24 x 32, coset LDE 2^24 -> 2^25 x 32,\n"
+                "Poseidon2 permutations/s, Merkle commit of 2^20 x 32, and 'loom commit' of 2^22 x 64 (blowup\n"
+                "2) from host memory. --quick uses small sizes (a smoke run, not for the record).\n"
+                "--only LIST: a comma-separated subset of butterfly,ntt,lde,poseidon2,merkle,commit (the copy\n"
+                "always runs: the other figures are set against it); for profilers and quick comparisons.\n");
 }
 
 int main(int argc, char **argv)
@@ -155,6 +156,21 @@ int main(int argc, char **argv)
     unsigned logn = quick ? 20 : 24;
     size_t cols = quick ? 8 : 32;
     unsigned passes;
+    if (runs("butterfly")) {
+        /* Butterflies of the NTT (2^(logn-1) logn a column) and of the LDE (inverse 2^logn, forward
+         * 2^(logn+1), the zero-padded top stage included), at the measured rate. */
+        const double ntt_b = (double)cols * ((double)((size_t)1 << (logn - 1)) * logn);
+        const double lde_b = ntt_b + (double)cols * ((double)((size_t)1 << logn) * (logn + 1));
+        for (int shoup = 1; shoup >= 0; shoup--) {
+            double count, rate;
+            if (loom_cuda_bench_butterfly(dev, &cf, shoup, iters, &t, &count, err, sizeof err))
+                return die("butterfly", err);
+            rate = count / t;
+            snprintf(size, sizeof size, "%.3g, registers only", count);
+            snprintf(note, sizeof note, "at this rate: ntt %.2f ms, lde %.2f ms", ntt_b / rate * 1e3, lde_b / rate * 1e3);
+            add(shoup ? "dif butterfly shoup (ntt's)" : "dif butterfly montgomery", size, t, rate / 1e9, "Gbfly/s", note);
+        }
+    }
     if (runs("ntt")) {
         if (loom_cuda_bench_ntt(dev, &cf, logn, cols, iters, &t, &passes, err, sizeof err))
             return die("ntt", err);

@@ -442,7 +442,7 @@ static cudaError_t launch_dir(const ntt_args &a, ntt_pass_desc d, size_t cols, b
 // in region A, the coset factors into region B, the forward half's rounds and copy-out. Threads
 // are those of the forward half, 2^(KI + BITS - 4) a group; launch bounds as ntt_kernel's.
 template <int KI, int BITS>
-__global__ void __launch_bounds__(KI + BITS <= 7 ? 256 : KI + BITS == 8 ? 512 : 1024, KI + BITS <= 7 ? 3 : 1)
+__global__ void __launch_bounds__(KI + BITS <= 7 ? 256 : KI + BITS == 8 ? 512 : 1024, KI + BITS <= 7 ? 4 : 1)
     lde_fused_kernel(ntt_args ai, ntt_args af, ntt_pass_desc di, ntt_pass_desc df)
 {
     extern __shared__ uint32_t ntt_sm[];
@@ -1793,6 +1793,61 @@ extern "C" int loom_cuda_bench_ntt(loom_cuda_dev *d, const loom_cuda_field *f, u
         err_len);
 done:
     cudaFree(x);
+    return rc;
+}
+
+// DIF butterflies (x, y) -> (x + y, (x - y) w) on registers only, 8 independent chains a thread,
+// the twiddle product Shoup's (shoup != 0, the NTT's) or Montgomery's: the arithmetic ceiling of
+// the NTT passes, which run the same butterfly plus loads, stores and four-step factors.
+template <bool SHOUP>
+__global__ void butterfly_kernel(uint32_t *out, uint32_t w, uint32_t ws, uint32_t wm, field_params f, int iters)
+{
+    uint32_t x[8], y[8];
+    for (int i = 0; i < 8; i++)
+        x[i] = (threadIdx.x * 8 + i) % f.p, y[i] = (blockIdx.x + i) % f.p;
+    for (int it = 0; it < iters; it++) {
+#pragma unroll
+        for (int i = 0; i < 8; i++) {
+            const uint32_t a = mod_add(x[i], y[i], f.p), d = x[i] - y[i] + f.p;
+            y[i] = SHOUP ? shoup_mul(d, w, ws, f.p) : mont_mul(d, wm, f.p, f.mu);
+            x[i] = a;
+        }
+    }
+    uint32_t acc = 0;
+    for (int i = 0; i < 8; i++)
+        acc ^= x[i] ^ y[i];
+    out[(size_t)blockIdx.x * blockDim.x + threadIdx.x] = acc;
+}
+
+extern "C" int loom_cuda_bench_butterfly(loom_cuda_dev *d, const loom_cuda_field *f, int shoup, int iters,
+                                         double *seconds, double *butterflies, char *err, size_t err_len)
+{
+    int rc = LOOM_CUDA_OK;
+    uint32_t *out = NULL;
+    int sms = 0;
+    const int threads = 256, loops = 4096;
+    const uint32_t w = 0x12345678u % f->p, wm = to_m(f, w), ws = (uint32_t)(((uint64_t)w << 32) / f->p);
+    CUDA_OK(cudaSetDevice(d->ordinal));
+    CUDA_OK(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, d->ordinal));
+    CUDA_OK(cudaMalloc(&out, (size_t)sms * 8 * threads * sizeof(uint32_t)));
+    rc = time_it(
+        d, iters, seconds,
+        [&]() -> int {
+            if (shoup)
+                butterfly_kernel<true><<<sms * 8, threads, 0, d->comp>>>(out, w, ws, wm, fparams(f), loops);
+            else
+                butterfly_kernel<false><<<sms * 8, threads, 0, d->comp>>>(out, w, ws, wm, fparams(f), loops);
+            cudaError_t e = cudaGetLastError();
+            if (e != cudaSuccess) {
+                set_err(err, err_len, "butterfly_kernel", __FILE__, __LINE__, e);
+                return LOOM_CUDA_ERR;
+            }
+            return LOOM_CUDA_OK;
+        },
+        err, err_len);
+    *butterflies = (double)sms * 8 * threads * loops * 8;
+done:
+    cudaFree(out);
     return rc;
 }
 

@@ -139,6 +139,11 @@ int loom_cuda_bench_h2d(loom_cuda_dev *dev, size_t bytes, int iters, double *sec
 /* Prints the time of each NTT pass for several pass shapes (tuning aid). */
 int loom_cuda_bench_ntt_sweep(loom_cuda_dev *dev, const loom_cuda_field *f, unsigned logn, size_t cols, char *err,
                               size_t err_len);
+/* DIF butterflies on registers only (no memory), the NTT's (Shoup twiddle products) when `shoup`,
+ * else with Montgomery products: seconds per launch of `butterflies` of them. Their rate is the
+ * arithmetic ceiling of the NTT and LDE figures. */
+int loom_cuda_bench_butterfly(loom_cuda_dev *dev, const loom_cuda_field *f, int shoup, int iters, double *seconds,
+                              double *butterflies, char *err, size_t err_len);
 /* Device-to-device copy of `bytes`: seconds per copy. */
 int loom_cuda_bench_copy(loom_cuda_dev *dev, size_t bytes, int iters, double *seconds, char *err, size_t err_len);
 
