@@ -315,9 +315,15 @@ LOOM_UNROLL
         uint32_t v[E];
         const size_t span = ((size_t)(T - 1) << d.s_lo) + (1u << d.log_g);  // the block's last index + 1
         if (w.base + span <= a.n_in) {
-            LOOM_UNROLL
-            for (unsigned i = 0; i < E; i++)
-                v[i] = ld_stream(src + i * gstep);
+            if (d.s_lo == 0) {  // contiguous: the offsets are constants, immediate in the loads
+                LOOM_UNROLL
+                for (unsigned i = 0; i < E; i++)
+                    v[i] = ld_stream(src + i * tstep);
+            } else {  // a shift (ALU) rather than a product (multiply pipe) an element
+                LOOM_UNROLL
+                for (unsigned i = 0; i < E; i++)
+                    v[i] = ld_stream(src + ((i * tstep) << d.s_lo));
+            }
         } else {  // elements >= n_in are zero (LDE padding) and are not read
             const size_t room = a.n_in > w.base ? a.n_in - w.base : 0;
             const uint32_t lim = (uint32_t)(room < span ? room : span);
@@ -357,9 +363,15 @@ LOOM_UNROLL
                 v[i] = mont_mul(v[i], c, a.f.p, a.f.mu);
             }
         }
-        LOOM_UNROLL
-        for (unsigned i = 0; i < E; i++)
-            st_stream(dst + i * gstep, v[i]);
+        if (d.s_lo == 0) {  // as in copy_in
+            LOOM_UNROLL
+            for (unsigned i = 0; i < E; i++)
+                st_stream(dst + i * tstep, v[i]);
+        } else {
+            LOOM_UNROLL
+            for (unsigned i = 0; i < E; i++)
+                st_stream(dst + ((i * tstep) << d.s_lo), v[i]);
+        }
     }
 
     // Round I: the thread's E elements from shared memory, rb(I) stages in registers, back.
@@ -387,8 +399,10 @@ LOOM_UNROLL
                     continue;
                 const unsigned j2 = j | (1u << q);
                 // w_{2hr}^(t mod hr) as a Shoup pair: the same expression for every j with equal
-                // low bits, so the compiler loads each distinct twiddle once.
-                const uint64_t w = b == 0 ? 0u : ld_tw64(a.sh + hr + (tlow | (jt<I>(j) & tmask)));
+                // low bits, so the compiler loads each distinct twiddle once. tlow and jt's bits are
+                // disjoint: written as a sum (not an or), the constant part becomes the load's
+                // immediate offset instead of a 64-bit address product (IMAD.WIDE) a load.
+                const uint64_t w = b == 0 ? 0u : ld_tw64(a.sh + (hr + tlow) + (jt<I>(j) & tmask));
                 const uint32_t wl = (uint32_t)w, wh = (uint32_t)(w >> 32);
                 const uint32_t x = v[j], y = v[j2];
                 if (DIF) {
