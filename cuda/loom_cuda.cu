@@ -432,7 +432,7 @@ static cudaError_t launch_dir(const ntt_args &a, ntt_pass_desc d, size_t cols, b
 #define LOOM_NTT_K(k) \
     case k: return launch_k<DIF, k>(a, d, cols, scale, st);
     LOOM_NTT_K(1) LOOM_NTT_K(2) LOOM_NTT_K(3) LOOM_NTT_K(4) LOOM_NTT_K(5) LOOM_NTT_K(6) LOOM_NTT_K(7)
-    LOOM_NTT_K(8) LOOM_NTT_K(9) LOOM_NTT_K(10) LOOM_NTT_K(11) LOOM_NTT_K(12) LOOM_NTT_K(13) LOOM_NTT_K(14)
+    LOOM_NTT_K(8) LOOM_NTT_K(9) LOOM_NTT_K(10) LOOM_NTT_K(11) LOOM_NTT_K(12) LOOM_NTT_K(13)
 #undef LOOM_NTT_K
     default: return cudaErrorInvalidValue;
     }

@@ -42,9 +42,10 @@ namespace loom_cuda {
 #define LOOM_HDC constexpr
 #endif
 
-#define NTT_MAX_K 14          // stages one pass can run
+#define NTT_MAX_K 13          // stages one pass can run (a 2^14 contiguous pass, 1024 threads at 64
+                              // registers, spilled on sm_80 and ran slowest in the sweep: 5.6 ms)
 #define NTT_MAX_ELEMS 16384   // elements a block holds (G * T): 1024 threads of 16 elements
-#define NTT_SHOUP_ENTRIES 16384  // entries of a Shoup table: the rounds read tw[x] for x < T <= 2^14
+#define NTT_SHOUP_ENTRIES 16384  // entries of a Shoup table: the rounds read tw[x] for x < T <= 2^NTT_MAX_K
 
 LOOM_HD uint32_t ld_tw(const uint32_t *p)
 {

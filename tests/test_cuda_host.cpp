@@ -102,7 +102,7 @@ static void emulate_dir(const ntt_args &a, ntt_pass_desc d, size_t cols, bool sc
 #define K_CASE(k) \
     case k: emulate_pass<DIF, k>(a, d, cols, scale); break;
         K_CASE(1) K_CASE(2) K_CASE(3) K_CASE(4) K_CASE(5) K_CASE(6) K_CASE(7)
-        K_CASE(8) K_CASE(9) K_CASE(10) K_CASE(11) K_CASE(12) K_CASE(13) K_CASE(14)
+        K_CASE(8) K_CASE(9) K_CASE(10) K_CASE(11) K_CASE(12) K_CASE(13)
 #undef K_CASE
     default: fail_msg("no pass of %u stages", d.k);
     }
