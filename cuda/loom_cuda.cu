@@ -53,6 +53,16 @@ static void set_err(char *err, size_t len, const char *what, const char *file, i
     } while (0)
 #define LAUNCH_OK() CUDA_OK(cudaGetLastError())
 
+// LOOM_CUDA_OK, or LOOM_CUDA_ERR with the last launch's error recorded against `what`.
+static int launch_status(const char *what, const char *file, int line, char *err, size_t err_len)
+{
+    cudaError_t e = cudaGetLastError();
+    if (e == cudaSuccess)
+        return LOOM_CUDA_OK;
+    set_err(err, err_len, what, file, line, e);
+    return LOOM_CUDA_ERR;
+}
+
 // ------------------------------------------------------------------ kernels
 
 struct gens_t {
@@ -721,12 +731,7 @@ static int make_coef(loom_cuda_dev *d, uint32_t *coef, const loom_cuda_field *f,
     uint32_t inv_n = host_pow(f, (uint32_t)(((uint64_t)1 << logn) % f->p), (uint64_t)f->p - 2);
     const size_t words = coef_words(logn);
     coset_coef_kernel<<<blocks_for(words, 256), 256, 0, d->comp>>>(coef, words - 4096, pows, to_m(f, inv_n), fparams(f));
-    cudaError_t e = cudaGetLastError();
-    if (e != cudaSuccess) {
-        set_err(err, err_len, "coset_coef_kernel", __FILE__, __LINE__, e);
-        return LOOM_CUDA_ERR;
-    }
-    return LOOM_CUDA_OK;
+    return launch_status("coset_coef_kernel", __FILE__, __LINE__, err, err_len);
 }
 
 static unsigned log2_exact(size_t x)
@@ -1761,12 +1766,7 @@ extern "C" int loom_cuda_bench_permute(loom_cuda_dev *d, const loom_cuda_perm *p
         d, iters, seconds,
         [&]() -> int {
             P2_LAUNCH_ANY(perm, permute_many_kernel, blocks_for(n, 128), 128, d->comp, x, n, perm->slot);
-            cudaError_t e = cudaGetLastError();
-            if (e != cudaSuccess) {
-                set_err(err, err_len, "permute_many_kernel", __FILE__, __LINE__, e);
-                return LOOM_CUDA_ERR;
-            }
-            return LOOM_CUDA_OK;
+            return launch_status("permute_many_kernel", __FILE__, __LINE__, err, err_len);
         },
         err, err_len);
 done:
@@ -1837,12 +1837,7 @@ extern "C" int loom_cuda_bench_butterfly(loom_cuda_dev *d, const loom_cuda_field
                 butterfly_kernel<true><<<sms * 8, threads, 0, d->comp>>>(out, w, ws, wm, fparams(f), loops);
             else
                 butterfly_kernel<false><<<sms * 8, threads, 0, d->comp>>>(out, w, ws, wm, fparams(f), loops);
-            cudaError_t e = cudaGetLastError();
-            if (e != cudaSuccess) {
-                set_err(err, err_len, "butterfly_kernel", __FILE__, __LINE__, e);
-                return LOOM_CUDA_ERR;
-            }
-            return LOOM_CUDA_OK;
+            return launch_status("butterfly_kernel", __FILE__, __LINE__, err, err_len);
         },
         err, err_len);
     *butterflies = (double)sms * 8 * threads * loops * 8;
@@ -1924,12 +1919,7 @@ extern "C" int loom_cuda_bench_merkle(loom_cuda_dev *d, const loom_cuda_perm *pe
                             perm->slot);
                 std::swap(cur, nxt);
             }
-            cudaError_t e = cudaGetLastError();
-            if (e != cudaSuccess) {
-                set_err(err, err_len, "merkle kernels", __FILE__, __LINE__, e);
-                return LOOM_CUDA_ERR;
-            }
-            return LOOM_CUDA_OK;
+            return launch_status("merkle kernels", __FILE__, __LINE__, err, err_len);
         },
         err, err_len);
 done:
