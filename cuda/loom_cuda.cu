@@ -742,13 +742,26 @@ static unsigned log2_exact(size_t x)
     return k;
 }
 
-// Runs part(lo, hi) over [0, n) split across up to 8 threads, one per `grain` items at least:
-// one core moving memory runs well below the host-to-device copy it feeds.
+// Host threads that gather and copy for the GPU: LOOM_CUDA_HOST_THREADS (1..256) if set, else the
+// cores up to 8.
+static unsigned host_threads()
+{
+    const char *e = getenv("LOOM_CUDA_HOST_THREADS");
+    if (e && *e) {
+        char *end;
+        unsigned long v = strtoul(e, &end, 10);
+        if (!*end && v >= 1 && v <= 256)
+            return (unsigned)v;
+    }
+    return std::max(1u, std::min(std::thread::hardware_concurrency(), 8u));
+}
+
+// Runs part(lo, hi) over [0, n) split across host_threads() threads, one per `grain` items at
+// least: one core moving memory runs well below the host-to-device copy it feeds.
 template <typename F>
 static void host_parallel(size_t n, size_t grain, F part)
 {
-    unsigned hw = std::thread::hardware_concurrency();
-    unsigned nt = (unsigned)std::min<size_t>(std::max(1u, std::min(hw, 8u)), n / grain + 1);
+    unsigned nt = (unsigned)std::min<size_t>(host_threads(), n / grain + 1);
     if (nt <= 1) {
         part(0, n);
         return;
@@ -762,11 +775,18 @@ static void host_parallel(size_t n, size_t grain, F part)
 }
 
 // Copies columns [c0, c0 + k) of a row-major host matrix into a row-major n x k staging buffer.
+// A full chunk (k = CHUNK_COLS) copies a row with a fixed-size memcpy, which the compiler inlines
+// as two 16-byte moves; with k known only at run time it was a library call a row.
 static void host_gather(uint32_t *dst, const uint32_t *src, size_t n, size_t cols, size_t c0, unsigned k)
 {
     host_parallel(n, 65536, [=](size_t lo, size_t hi) {
-        for (size_t i = lo; i < hi; i++)
-            memcpy(dst + i * k, src + i * cols + c0, k * sizeof(uint32_t));
+        if (k == CHUNK_COLS) {
+            for (size_t i = lo; i < hi; i++)
+                memcpy(dst + i * CHUNK_COLS, src + i * cols + c0, CHUNK_COLS * sizeof(uint32_t));
+        } else {
+            for (size_t i = lo; i < hi; i++)
+                memcpy(dst + i * k, src + i * cols + c0, k * sizeof(uint32_t));
+        }
     });
 }
 
