@@ -401,6 +401,17 @@ constexpr unsigned ntt_min_blocks(bool dif, int k)
     return 65536u / (ntt_threads_max(k) * (dif ? 64u : 80u)) ? 65536u / (ntt_threads_max(k) * (dif ? 64u : 80u)) : 1u;
 }
 
+// A pass's rounds on the block's shared memory, a barrier after each.
+template <typename P>
+__device__ __forceinline__ void pass_rounds(const ntt_args &a, unsigned log_g, uint32_t *sm)
+{
+#pragma unroll
+    for (unsigned i = 0; i < P::NR; i++) {
+        P::round_at(i, a, log_g, sm, threadIdx.x);
+        __syncthreads();
+    }
+}
+
 template <bool DIF, int K>
 __global__ void __launch_bounds__(ntt_threads_max(K), ntt_min_blocks(DIF, K))
     ntt_kernel(ntt_args a, ntt_pass_desc d, int scale)
@@ -410,11 +421,7 @@ __global__ void __launch_bounds__(ntt_threads_max(K), ntt_min_blocks(DIF, K))
     const auto w = P::locate(a, d, blockIdx.x);
     P::copy_in(a, d, w, ntt_sm, threadIdx.x);
     __syncthreads();
-#pragma unroll
-    for (unsigned i = 0; i < P::NR; i++) {
-        P::round_at(i, a, d.log_g, ntt_sm, threadIdx.x);
-        __syncthreads();
-    }
+    pass_rounds<P>(a, d.log_g, ntt_sm);
     P::copy_out(a, d, w, ntt_sm, threadIdx.x, scale != 0);
 }
 
@@ -450,7 +457,8 @@ static cudaError_t launch_dir(const ntt_args &a, ntt_pass_desc d, size_t cols, b
 
 // The coset LDE's fused middle pass (lde_fused in ntt.cuh): the inverse half's copy-in and rounds
 // in region A, the coset factors into region B, the forward half's rounds and copy-out. Threads
-// are those of the forward half, 2^(KI + BITS - 4) a group; launch bounds as ntt_kernel's.
+// are those of the forward half, 2^(KI + BITS - 4) a group and at most 32 groups; the 2^(6 + 1)
+// pass of the 2^24 -> 2^25 LDE fits 4 blocks an SM in 63 registers without spilling.
 template <int KI, int BITS>
 __global__ void __launch_bounds__(KI + BITS <= 7 ? 256 : KI + BITS == 8 ? 512 : 1024, KI + BITS <= 7 ? 4 : 1)
     lde_fused_kernel(ntt_args ai, ntt_args af, ntt_pass_desc di, ntt_pass_desc df)
@@ -462,19 +470,11 @@ __global__ void __launch_bounds__(KI + BITS <= 7 ? 256 : KI + BITS == 8 ? 512 : 
     const auto wi = PI::locate(ai, di, blockIdx.x);
     PI::copy_in(ai, di, wi, ntt_sm, threadIdx.x);
     __syncthreads();
-#pragma unroll
-    for (unsigned i = 0; i < PI::NR; i++) {
-        PI::round_at(i, ai, di.log_g, ntt_sm, threadIdx.x);
-        __syncthreads();
-    }
+    pass_rounds<PI>(ai, di.log_g, ntt_sm);
     L::bridge(ai, di, wi, ntt_sm, threadIdx.x);
     __syncthreads();
     uint32_t *smf = ntt_sm + PI::smem_words(di.log_g);
-#pragma unroll
-    for (unsigned i = 0; i < PF::NR; i++) {
-        PF::round_at(i, af, df.log_g, smf, threadIdx.x);
-        __syncthreads();
-    }
+    pass_rounds<PF>(af, df.log_g, smf);
     PF::copy_out(af, df, PF::locate(af, df, blockIdx.x), smf, threadIdx.x, false);
 }
 
