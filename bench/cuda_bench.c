@@ -265,7 +265,8 @@ int main(int argc, char **argv)
     {
         int n_gpus = 0;
         char why[256];
-        loom_cuda_count(&n_gpus, why, sizeof why);
+        if (loom_cuda_count(&n_gpus, why, sizeof why) || n_gpus < 1)
+            return die("GPU count", why);
         const int second = n_gpus > 1 ? (gpu->info.ordinal + 1) % n_gpus : gpu->info.ordinal;
         loom_cuda_dev *dev2 = NULL;
         if (loom_cuda_open(&dev2, second, 0, err, sizeof err) || loom_cuda_load_perm(dev2, &cp16, err, sizeof err))
@@ -282,8 +283,9 @@ int main(int argc, char **argv)
                     if (loom_cuda_commit_multi(devs, g, mode, sub, &ms, &cf, &cp16, &mat, 1, 1, bb->generator, err,
                                                sizeof err))
                         return die("multi-GPU commit", err);
-                    if (i > 0 && loom_now() - t0 < bt)
-                        bt = loom_now() - t0;
+                    const double dt = loom_now() - t0;
+                    if (i > 0 && dt < bt)
+                        bt = dt;
                 }
                 char name[64];
                 snprintf(name, sizeof name, "commit over %d %s%s", g, g == 1 ? "GPU" : n_gpus > 1 ? "GPUs" : "handles",

@@ -48,9 +48,10 @@ LOOM_HD uint32_t brev32(uint32_t i, unsigned bits)
 // (t + q p) / 2^32 with q = -t p^-1 mod 2^32 (mu = p^-1): an exact division, congruent to
 // t 2^-32 and below t / 2^32 + p for any t < 2^64 - 2^32 p; so t < 2^32 p gives [0, 2p). On the
 // device the high half of q p + t is one carry chain, which ptxas turns into a single IMAD.HI
-// with the 64-bit addend t: with t = a * b from IMAD.WIDE a product is IMAD.WIDE, IMAD, IMAD.HI. (Written as hi(a b) - hi(q' p), ptxas fused the subtraction into an
-// IMAD.HI whose addend pair had to be built with moves: seven instructions, five of them on the
-// multiply pipe that bounds the NTT.)
+// with the 64-bit addend t: with t = a * b from IMAD.WIDE a product is IMAD.WIDE, IMAD, IMAD.HI.
+// (Written as hi(a b) - hi(q' p), ptxas fused the subtraction into an IMAD.HI whose addend pair
+// had to be built with moves: seven instructions, five of them on the multiply pipe that bounds
+// the NTT.)
 LOOM_HD uint32_t redc_lazy(uint64_t t, uint32_t p, uint32_t mu)
 {
     uint32_t q = (uint32_t)t * (0u - mu);

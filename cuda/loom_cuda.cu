@@ -511,25 +511,8 @@ static cudaError_t launch_fused(const ntt_args &ai, const ntt_args &af, ntt_pass
 
 static unsigned g_ntt_kc;  // 0: the default contiguous pass size; the sweep benchmark tries others
 
-static int run_plan(const ntt_plan &pl, uint32_t *data, size_t ld, size_t cols, unsigned logn, int dif, ntt_tw tw,
-                    const loom_cuda_field *f, cudaStream_t st, size_t n_in, const uint32_t *scale, char *err,
-                    size_t err_len);
-
-// A 2^logn transform of `cols` columns: DIF (forward twiddles) or DIT (inverse twiddles). Elements
-// >= n_in of each column are taken as zero without being read; `scale` (NULL or the coset factor
-// table of make_coef) multiplies the output of the last pass.
-static int run_ntt(uint32_t *data, size_t ld, size_t cols, unsigned logn, int dif, ntt_tw tw,
-                   const loom_cuda_field *f, cudaStream_t st, size_t n_in, const uint32_t *scale, char *err,
-                   size_t err_len)
-{
-    if (logn == 0 || cols == 0)
-        return LOOM_CUDA_OK;
-    return run_plan(ntt_make_plan(logn, dif != 0, g_ntt_kc), data, ld, cols, logn, dif, tw, f, st, n_in, scale, err,
-                    err_len);
-}
-
-// The passes of `pl` (stages of a 2^logn transform, all of them or the lowest ones), run_ntt's
-// arguments otherwise.
+// The passes of `pl` (stages of a 2^logn transform, all of them or the lowest ones); the other
+// arguments as run_ntt's below.
 static int run_plan(const ntt_plan &pl, uint32_t *data, size_t ld, size_t cols, unsigned logn, int dif, ntt_tw tw,
                     const loom_cuda_field *f, cudaStream_t st, size_t n_in, const uint32_t *scale, char *err,
                     size_t err_len)
@@ -546,6 +529,19 @@ static int run_plan(const ntt_plan &pl, uint32_t *data, size_t ld, size_t cols, 
         }
     }
     return LOOM_CUDA_OK;
+}
+
+// A 2^logn transform of `cols` columns: DIF (forward twiddles) or DIT (inverse twiddles). Elements
+// >= n_in of each column are taken as zero without being read; `scale` (NULL or the coset factor
+// table of make_coef) multiplies the output of the last pass.
+static int run_ntt(uint32_t *data, size_t ld, size_t cols, unsigned logn, int dif, ntt_tw tw,
+                   const loom_cuda_field *f, cudaStream_t st, size_t n_in, const uint32_t *scale, char *err,
+                   size_t err_len)
+{
+    if (logn == 0 || cols == 0)
+        return LOOM_CUDA_OK;
+    return run_plan(ntt_make_plan(logn, dif != 0, g_ntt_kc), data, ld, cols, logn, dif, tw, f, st, n_in, scale, err,
+                    err_len);
 }
 
 static int check_perm16(const loom_cuda_perm *perm, char *err, size_t err_len)

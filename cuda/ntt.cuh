@@ -15,7 +15,7 @@
 //   DIT: the element at position t times w_M^(lo * bitrev_K(t)), then a size-T DIT along t.
 // So a butterfly never needs more than the first T entries of the table (cache-resident), and
 // the lo-dependent factor costs one product per element instead of one per butterfly. Those
-// first entries also come as Shoup pairs (shoup_pair, 8 bytes an entry, 2^14 of them), which
+// first entries also come as Shoup pairs (shoup_pair, 8 bytes an entry, NTT_SHOUP_ENTRIES), which
 // make a butterfly's product 4 multiply-pipe slots instead of 5.
 //
 // One thread block holds G = 2^log_g groups with consecutive lo (G <= L), so that global reads
@@ -45,7 +45,7 @@ namespace loom_cuda {
 #define NTT_MAX_K 13          // stages one pass can run (a 2^14 contiguous pass, 1024 threads at 64
                               // registers, spilled on sm_80 and ran slowest in the sweep: 5.6 ms)
 #define NTT_MAX_ELEMS 16384   // elements a block holds (G * T): 1024 threads of 16 elements
-#define NTT_SHOUP_ENTRIES 16384  // entries of a Shoup table: the rounds read tw[x] for x < T <= 2^NTT_MAX_K
+#define NTT_SHOUP_ENTRIES (1u << NTT_MAX_K)  // entries of a Shoup table: the rounds read tw[x] for x < T
 
 LOOM_HD uint32_t ld_tw(const uint32_t *p)
 {
@@ -132,6 +132,13 @@ struct ntt_args {
     const uint32_t *scale; // NULL, or the last pass multiplies element i by
                            // scale[i mod 4096] * scale[4096 + i / 4096] (LDE coset factors)
 };
+
+// v times the LDE's coset factor of coefficient gi: scale[gi mod 4096] * scale[4096 + gi / 4096].
+LOOM_HD uint32_t coset_scale(const ntt_args &a, size_t gi, uint32_t v)
+{
+    const uint32_t c = mont_mul(ld_tw(a.scale + (gi & 4095)), ld_tw(a.scale + 4096 + (gi >> 12)), a.f.p, a.f.mu);
+    return mont_mul(v, c, a.f.p, a.f.mu);
+}
 
 // One pass shape: stages [s_lo, s_lo + k), blocks of 2^log_g groups.
 struct ntt_pass_desc {
@@ -358,11 +365,8 @@ LOOM_UNROLL
             apply_factors(a, d, w.lo0 + g, t0, v);
         if (!DIF && scale) {  // only inverses are scaled (the LDE's coset factors)
             LOOM_UNROLL
-            for (unsigned i = 0; i < E; i++) {
-                const size_t gi = w.base + off0 + i * gstep;
-                uint32_t c = mont_mul(ld_tw(a.scale + (gi & 4095)), ld_tw(a.scale + 4096 + (gi >> 12)), a.f.p, a.f.mu);
-                v[i] = mont_mul(v[i], c, a.f.p, a.f.mu);
-            }
+            for (unsigned i = 0; i < E; i++)
+                v[i] = coset_scale(a, w.base + off0 + i * gstep, v[i]);
         }
         if (d.s_lo == 0) {  // as in copy_in
             LOOM_UNROLL
@@ -497,17 +501,9 @@ struct lde_fused {
         const uint32_t off0 = (t0 << di.s_lo) + g, gstep = tstep << di.s_lo;
         const uint32_t *a = sm + PI::sm_at(t0, g, PI::stride(di.log_g));
         uint32_t *b = sm + PI::smem_words(di.log_g) + PF::sm_at(t0, g, PF::stride(di.log_g));
-        const uint32_t p = ai.f.p, mu = ai.f.mu;
         LOOM_UNROLL
-        for (unsigned i = 0; i < (PI::E << BITS); i++) {
-            uint32_t v = 0;
-            if (i < PI::E) {
-                const size_t gi = w.base + off0 + i * gstep;  // the coefficient's index
-                const uint32_t c = mont_mul(ld_tw(ai.scale + (gi & 4095)), ld_tw(ai.scale + 4096 + (gi >> 12)), p, mu);
-                v = mont_mul(a[PI::pad(i * tstep)], c, p, mu);
-            }
-            b[PF::pad(i * tstep)] = v;
-        }
+        for (unsigned i = 0; i < (PI::E << BITS); i++)  // gi: the coefficient's index
+            b[PF::pad(i * tstep)] = i < PI::E ? coset_scale(ai, w.base + off0 + i * gstep, a[PI::pad(i * tstep)]) : 0u;
     }
 };
 

@@ -228,8 +228,8 @@ static void test_single_picks_idle_device(void **state)
 {
     (void)state;
     if (loom_ctx_device(ctx, 0)->compute_units < 2) {
-        print_message("skipped: two one-thread CPU devices need two cores\n");
-        return;
+        print_message("SKIPPED: two one-thread CPU devices need two cores\n");
+        skip();
     }
     const char *yaml = "version: 1\nscheduler: {policy: single}\ndevices:\n  - {id: a, kind: cpu, threads: 1}\n"
                        "  - {id: b, kind: cpu, threads: 1}\n";

@@ -555,6 +555,7 @@ static loom_status commit_multi_held(commit_job *j, loom_device *const *grp, siz
     for (size_t len = g / 2; len >= 1; len /= 2) /* the top of the tree */
         for (size_t i = 0; i < len; i++)
             sub[i] = loom_poseidon2_compress(j->perm, &sub[2 * i], &sub[2 * i + 1]);
+    j->rep->permutations += g - 1; /* as a single-GPU commit counts them */
     *root = sub[0];
     j->rep->multi_gpus = (unsigned)g;
     j->rep->multi_mode = (int)ctx->settings.multi_gpu;

@@ -54,7 +54,7 @@ LOOM_HIDDEN loom_status loom_model_load(loom_model **out, const char *path);
  * extended elements at log2 height log_m: the g in 1, 2, 4, ... <= n with the shortest expected
  * time. A group the model has measured takes its measured time. Otherwise T(g) = W / g + (g - 1) o,
  * with the work W and the per-GPU overhead o fitted to the two largest groups measured (one
- * group: o = 0, so the next larger group gets tried and measured; none: all n, to measure).
+ * group: o = 0, so all n get tried and measured; none: all n, to measure).
  * (host/src/commit.c)
  */
 LOOM_HIDDEN size_t loom_multi_gpu_count(loom_model *model, loom_device *const *cand, size_t n, double elems,
