@@ -390,56 +390,71 @@ done:
     return rc;
 }
 
-// One NTT pass: load the block's groups, the rounds with a barrier after each, store. Threads a
-// block: at most ntt_threads_max(K). Registers: at 64, the DIT passes spilled or recomputed
+// NTT passes. Threads a block: at most ntt_threads_max(K, STRIDED). Registers: at 64, the DIT passes spilled or recomputed
 // addresses (the 2^11 contiguous DIT pass, capped at 64 as if it had 1024 threads, ran 150
 // instructions an element against the DIF's 63, ncu on H200); at 128 (no bound) they took 86-96
 // and ran at a quarter occupancy: so DIT blocks ask for 80 registers' worth of residency (3
 // blocks of 256 threads allow 85), DIF ones for 64, which they fit.
-constexpr unsigned ntt_min_blocks(bool dif, int k)
+constexpr unsigned ntt_min_blocks(bool dif, int k, bool strided)
 {
-    return 65536u / (ntt_threads_max(k) * (dif ? 64u : 80u)) ? 65536u / (ntt_threads_max(k) * (dif ? 64u : 80u)) : 1u;
+    return std::max(1u, 65536u / (ntt_threads_max(k, strided) * (dif ? 64u : 80u)));
 }
 
-// A pass's rounds on the block's shared memory, a barrier after each.
-template <typename P>
-__device__ __forceinline__ void pass_rounds(const ntt_args &a, unsigned log_g, uint32_t *sm)
-{
-#pragma unroll
-    for (unsigned i = 0; i < P::NR; i++) {
-        P::round_at(i, a, log_g, sm, threadIdx.x);
-        __syncthreads();
-    }
-}
-
-template <bool DIF, int K>
-__global__ void __launch_bounds__(ntt_threads_max(K), ntt_min_blocks(DIF, K))
-    ntt_kernel(ntt_args a, ntt_pass_desc d, int scale)
+// A pass's phases (ntt_pass::phase), a barrier between consecutive ones. STRIDED passes (s_lo >
+// 0) load and store in their first and last rounds; contiguous ones have one copy through shared
+// memory. Passes of 10 stages or more are always contiguous (ntt_make_plan).
+template <bool DIF, int K, bool STRIDED, bool SCALE>
+__global__ void __launch_bounds__(ntt_threads_max(K, STRIDED), ntt_min_blocks(DIF, K, STRIDED))
+    ntt_kernel(ntt_args a, ntt_pass_desc d)
 {
     extern __shared__ uint32_t ntt_sm[];
     using P = ntt_pass<DIF, K>;
     const auto w = P::locate(a, d, blockIdx.x);
-    P::copy_in(a, d, w, ntt_sm, threadIdx.x);
-    __syncthreads();
-    pass_rounds<P>(a, d.log_g, ntt_sm);
-    P::copy_out(a, d, w, ntt_sm, threadIdx.x, scale != 0);
+#pragma unroll
+    for (unsigned p = 0; p < P::phases(STRIDED, SCALE); p++) {
+        if (p)
+            __syncthreads();
+        P::template phase<STRIDED, SCALE>(p, a, d, w, ntt_sm, threadIdx.x);
+    }
+}
+
+template <bool DIF, int K, bool STRIDED, bool SCALE>
+static cudaError_t launch_ks(const ntt_args &a, ntt_pass_desc d, size_t cols, cudaStream_t st)
+{
+    using P = ntt_pass<DIF, K>;
+    const size_t smem = P::phases(STRIDED, SCALE) > 1 ? P::smem_words(d.log_g) * sizeof(uint32_t) : 0;
+    if (smem > 48 * 1024) {  // above the default limit a kernel must opt in
+        cudaError_t e = cudaFuncSetAttribute(ntt_kernel<DIF, K, STRIDED, SCALE>,
+                                             cudaFuncAttributeMaxDynamicSharedMemorySize, (int)smem);
+        if (e != cudaSuccess)
+            return e;
+    }
+    if (P::threads(d.log_g) > ntt_threads_max(K, STRIDED))  // a plan outside the launch bounds
+        return cudaErrorInvalidConfiguration;
+    const size_t blocks = cols << (a.logn - K - d.log_g);
+    ntt_kernel<DIF, K, STRIDED, SCALE><<<(unsigned)blocks, P::threads(d.log_g), smem, st>>>(a, d);
+    return cudaGetLastError();
+}
+
+// The kernel of a pass: strided or contiguous, and for inverses with or without the LDE's coset
+// factors (a compile-time choice, so that the passes without them carry none of their code).
+template <bool DIF, int K, bool STRIDED>
+static cudaError_t launch_kss(const ntt_args &a, ntt_pass_desc d, size_t cols, bool scale, cudaStream_t st)
+{
+    if constexpr (!DIF)
+        if (scale)
+            return launch_ks<DIF, K, STRIDED, true>(a, d, cols, st);
+    return launch_ks<DIF, K, STRIDED, false>(a, d, cols, st);
 }
 
 template <bool DIF, int K>
 static cudaError_t launch_k(const ntt_args &a, ntt_pass_desc d, size_t cols, bool scale, cudaStream_t st)
 {
-    using P = ntt_pass<DIF, K>;
-    const size_t smem = P::smem_words(d.log_g) * sizeof(uint32_t);
-    if (smem > 48 * 1024) {  // above the default limit a kernel must opt in
-        cudaError_t e = cudaFuncSetAttribute(ntt_kernel<DIF, K>, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)smem);
-        if (e != cudaSuccess)
-            return e;
-    }
-    if (P::threads(d.log_g) > ntt_threads_max(K))  // a plan outside the launch bounds
-        return cudaErrorInvalidConfiguration;
-    const size_t blocks = cols << (a.logn - K - d.log_g);
-    ntt_kernel<DIF, K><<<(unsigned)blocks, P::threads(d.log_g), smem, st>>>(a, d, scale);
-    return cudaGetLastError();
+    if (d.s_lo == 0)
+        return launch_kss<DIF, K, false>(a, d, cols, scale, st);
+    if constexpr (K <= 9)
+        return launch_kss<DIF, K, true>(a, d, cols, scale, st);
+    return cudaErrorInvalidConfiguration;  // no plan makes a strided pass of 10 stages or more
 }
 
 template <bool DIF>
@@ -455,27 +470,24 @@ static cudaError_t launch_dir(const ntt_args &a, ntt_pass_desc d, size_t cols, b
     }
 }
 
-// The coset LDE's fused middle pass (lde_fused in ntt.cuh): the inverse half's copy-in and rounds
-// in region A, the coset factors into region B, the forward half's rounds and copy-out. Threads
-// are those of the forward half, 2^(KI + BITS - 4) a group and at most 32 groups; the 2^(6 + 1)
-// pass of the 2^24 -> 2^25 LDE fits 4 blocks an SM in 63 registers without spilling.
+// The coset LDE's fused middle pass (lde_fused in ntt.cuh): the inverse half's rounds in region A,
+// the middle phase (the inverse's last round, the coset factors and the forward's first round in
+// registers) into region B, the forward half's other rounds. Threads are those of the forward
+// half, 2^(KI + BITS - 4) a group and at most 32 groups.
 template <int KI, int BITS>
 __global__ void __launch_bounds__(KI + BITS <= 7 ? 256 : KI + BITS == 8 ? 512 : 1024, KI + BITS <= 7 ? 4 : 1)
     lde_fused_kernel(ntt_args ai, ntt_args af, ntt_pass_desc di, ntt_pass_desc df)
 {
     extern __shared__ uint32_t ntt_sm[];
     using L = lde_fused<KI, BITS>;
-    using PI = typename L::PI;
-    using PF = typename L::PF;
-    const auto wi = PI::locate(ai, di, blockIdx.x);
-    PI::copy_in(ai, di, wi, ntt_sm, threadIdx.x);
-    __syncthreads();
-    pass_rounds<PI>(ai, di.log_g, ntt_sm);
-    L::bridge(ai, di, wi, ntt_sm, threadIdx.x);
-    __syncthreads();
-    uint32_t *smf = ntt_sm + PI::smem_words(di.log_g);
-    pass_rounds<PF>(af, df.log_g, smf);
-    PF::copy_out(af, df, PF::locate(af, df, blockIdx.x), smf, threadIdx.x, false);
+    const auto wi = L::PI::locate(ai, di, blockIdx.x);
+    const auto wf = L::PF::locate(af, df, blockIdx.x);
+#pragma unroll
+    for (unsigned p = 0; p < L::phases(); p++) {
+        if (p)
+            __syncthreads();
+        L::phase(p, ai, af, di, df, wi, wf, ntt_sm, threadIdx.x);
+    }
 }
 
 template <int KI, int BITS>

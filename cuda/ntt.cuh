@@ -133,8 +133,8 @@ struct ntt_args {
                            // scale[i mod 4096] * scale[4096 + i / 4096] (LDE coset factors)
 };
 
-// v times the LDE's coset factor of coefficient gi: scale[gi mod 4096] * scale[4096 + gi / 4096].
-LOOM_HD uint32_t coset_scale(const ntt_args &a, size_t gi, uint32_t v)
+// v times the LDE's coset factor of coefficient gi (< 2^logn <= 2^27, the fields' two-adicity): scale[gi mod 4096] * scale[4096 + gi / 4096].
+LOOM_HD uint32_t coset_scale(const ntt_args &a, uint32_t gi, uint32_t v)
 {
     const uint32_t c = mont_mul(ld_tw(a.scale + (gi & 4095)), ld_tw(a.scale + 4096 + (gi >> 12)), a.f.p, a.f.mu);
     return mont_mul(v, c, a.f.p, a.f.mu);
@@ -150,11 +150,15 @@ struct ntt_plan {
     ntt_pass_desc pass[4];  // in execution order
 };
 
-// Threads a block of a K-stage pass can have in the plans below: strided passes (K <= 9) hold up to
-// 32 groups of 2^K elements, 16 a thread; passes of 10 stages or more are always contiguous (one
-// group). The kernels' launch bounds come from it, so that a 2^11 contiguous pass (128 threads)
-// is not held to the registers of a 1024-thread block.
-LOOM_HDC unsigned ntt_threads_max(int k) { return k >= 10 ? 1u << (k - 4) : k >= 4 ? 1u << (k + 1) : 32u; }
+// Threads a block of a K-stage pass can have in the plans below: a strided pass (K <= 9) holds up
+// to 32 groups of 2^K elements, 16 a thread; a contiguous one holds one group. The kernels' launch
+// bounds come from it, so that a 2^11 contiguous pass (128 threads) is not held to the registers
+// of a 1024-thread block.
+LOOM_HDC unsigned ntt_threads_max(int k, bool strided)
+{
+    const unsigned per_group = k > 4 ? 1u << (k - 4) : 1u, t = strided ? 32u * per_group : per_group;
+    return t < 32u ? 32u : t;  // bounds of at least a warp
+}
 
 // The pass plan of a 2^logn transform: one pass up to 2^11; above that a contiguous pass of kc
 // = 11 stages and strided passes of at most 9 stages, balanced, with 32 groups a block (128-byte
@@ -247,15 +251,15 @@ struct ntt_pass {
     }
 
     static LOOM_HD unsigned threads(unsigned log_g) { return (T / E) << log_g; }
-    // Shared-memory words a block needs; group g lives at g * S. The padding (one word in 16,
-    // and a shift of 32 / G banks between groups) keeps both the rounds and the copies free of
-    // bank conflicts.
-    static LOOM_HD uint32_t stride(unsigned log_g) { return T + (T >> 4) + (32u >> log_g); }
+    // Shared-memory words a block needs; group g lives at g * S, S odd. In a round the lanes of a
+    // warp are 32 groups at the same t (strided passes) or 32 values of the thread's free t-bits
+    // in one group (contiguous ones): an odd S keeps the first free of bank conflicts, the padding
+    // (one word in 16) the second and the contiguous passes' copies.
+    static LOOM_HD uint32_t stride(unsigned) { return (T + (T >> 4)) | 1u; }
     static LOOM_HD size_t smem_words(unsigned log_g) { return (size_t)stride(log_g) << log_g; }
     static LOOM_HD uint32_t sm_at(uint32_t t, uint32_t g, uint32_t S) { return g * S + t + (t >> 4); }
-    // sm_at(t0 + u, g, S) - sm_at(t0, g, S) for u a multiple of tstep = T / E and t0 < tstep (both
-    // powers of two): t0 and u never carry into each other's part of the padding, so a copy's E
-    // offsets are constants.
+    // sm_at(t0 + u, g, S) - sm_at(t0, g, S) for t0 and u with disjoint bits: neither carries into
+    // the other's part of the padding, so the offsets of a thread's E elements are constants.
     static LOOM_HDC uint32_t pad(uint32_t u) { return u + (u >> 4); }
 
     // Scatters the bits of x into the set bits of MASK (lowest first).
@@ -291,152 +295,286 @@ LOOM_UNROLL
         return w;
     }
 
-    // The copies: thread tid takes elements tid + i * nt (i < E) of the block in (t, g) order,
-    // g fastest. nt is a multiple of G, so g (and lo) is the same for all E, and t = t0 + i T/E
-    // with t0 < T/E: i is the top R bits of t, so bitrev_K(t) = bitrev_K(t0) + bitrev_R(i). The
-    // four-step factors w_M^(lo bitrev_K(t)) are then B w^bitrev_R(i) with B = w_M^(lo bitrev_K(t0))
-    // and w = w_M^lo: two table reads and E products a thread, instead of a split read per element.
-    static LOOM_HD void apply_factors(const ntt_args &a, ntt_pass_desc d, uint32_t lo, uint32_t t0, uint32_t (&v)[E])
+    // ---- the phases of a pass
+    //
+    // A thread is group g = tid mod G (lanes take consecutive groups, so that a strided pass's
+    // global accesses are runs of G words) and u = tid / G; in round I it holds the E elements
+    // t = tbase<I>(u) + jt<I>(j). The rounds trade through shared memory. A round whose elements
+    // make coalesced global accesses also loads or stores them itself: in a strided pass every
+    // round does (the lanes are consecutive groups), so the first round loads and the last one
+    // stores; in a contiguous pass only a round that keeps the top t-bits in registers does (the
+    // lanes are consecutive t), which is the DIF's first and the DIT's last, and the other end
+    // takes a copy through shared memory. Each fused end saves a shared-memory store, load and
+    // barrier an element: a strided pass of 2 rounds goes global, round, shared, round, global.
+    // An inverse pass that applies the LDE's coset factors (scale) keeps its store unfused: in the
+    // last round ptxas hoisted the factor table's loads among the butterflies and spilled.
+    static LOOM_HDC bool in_fused(bool strided) { return strided || DIF; }
+    static LOOM_HDC bool out_fused(bool strided, bool scale) { return (strided || !DIF) && !scale; }
+    // Phases of a pass, with a barrier between consecutive ones.
+    static LOOM_HDC unsigned phases(bool strided, bool scale)
+    {
+        return NR + !in_fused(strided) + !out_fused(strided, scale);
+    }
+
+    template <unsigned I>
+    static LOOM_HD uint32_t tbase(uint32_t u) { return deposit<free_mask(I)>(u & ((T / E) - 1)); }
+    // The shared-memory word of element j of round I for thread tid (the bank-conflict test's view).
+    template <unsigned I>
+    static LOOM_HD uint32_t round_word(unsigned log_g, unsigned tid, unsigned j)
+    {
+        const uint32_t tb = tbase<I>(tid >> log_g), g = tid & ((1u << log_g) - 1);
+        return sm_at(tb, g, stride(log_g)) + pad(jt<I>(j));
+    }
+
+    // The four-step factors w_M^(lo bitrev_K(t)) of t = tb + j, j < E (tb a multiple of E): the
+    // elements of a DIT's first round and a DIF's last, which keep the low R t-bits. bitrev_K(t)
+    // is bitrev_K(tb) + bitrev_R(j) 2^(K - R), so the factors are B W^bitrev_R(j), B = w_M^(lo
+    // bitrev_K(tb)) and W = w_M^(lo 2^(K - R)): two table reads and E products a thread.
+    static LOOM_HD void apply_factors(const ntt_args &a, ntt_pass_desc d, uint32_t lo, uint32_t tb, uint32_t (&v)[E])
     {
         const unsigned logM = d.s_lo + K;
-        const uint32_t w = root_pow(a.tw, logM, lo, a.f);
-        uint32_t x = root_pow(a.tw, logM, lo * brev32(t0, K), a.f);
+        const uint32_t w = root_pow(a.tw, logM, lo << (K - R), a.f);
+        uint32_t x = root_pow(a.tw, logM, lo * brev32(tb, K), a.f);
         LOOM_UNROLL
-        for (unsigned j = 0; j < E; j++) {  // x = B w^j
+        for (unsigned j = 0; j < E; j++) {  // x = B W^j
             const unsigned i = brev32(j, R);
             v[i] = mont_mul(v[i], x, a.f.p, a.f.mu);
             if (j + 1 < E)
                 x = mont_mul(x, w, a.f.p, a.f.mu);
         }
     }
+    template <unsigned I>
+    static LOOM_HDC bool low_round() { return b0(I) == 0 && xpos(I) == rb(I); }  // jt<I>(j) == j
 
-    // Global -> shared memory, E loads in flight a thread; DIT applies the four-step factor here.
-    // Addresses are a 64-bit base a thread plus 32-bit steps (a block spans at most 2^27 words),
-    // and only blocks that reach n_in check each element: index math was a third of the pass.
-    static LOOM_HD void copy_in(const ntt_args &a, ntt_pass_desc d, const where &w, uint32_t *sm, unsigned tid)
+    // Round I's elements from global memory (its first phase). Addresses are a 64-bit base a
+    // thread plus 32-bit steps (a block spans at most 2^27 words), and only blocks that reach n_in
+    // check each element; elements >= n_in are zero (LDE padding) and are not read. DIT passes
+    // apply the four-step factors here.
+    template <unsigned I>
+    static LOOM_HD void load_global(const ntt_args &a, ntt_pass_desc d, const where &w, uint32_t g, uint32_t tb,
+                                    uint32_t (&v)[E])
     {
-        constexpr uint32_t tstep = T / E;  // a thread's elements are t0 + i tstep
-        const uint32_t g = tid & ((1u << d.log_g) - 1), t0 = tid >> d.log_g;
-        const uint32_t S = stride(d.log_g);
-        const uint32_t off0 = (t0 << d.s_lo) + g, gstep = tstep << d.s_lo;
+        const uint32_t off0 = (tb << d.s_lo) + g;
         const uint32_t *src = w.col + w.base + off0;
-        uint32_t v[E];
         const size_t span = ((size_t)(T - 1) << d.s_lo) + (1u << d.log_g);  // the block's last index + 1
         if (w.base + span <= a.n_in) {
-            if (d.s_lo == 0) {  // contiguous: the offsets are constants, immediate in the loads
-                LOOM_UNROLL
-                for (unsigned i = 0; i < E; i++)
-                    v[i] = ld_stream(src + i * tstep);
-            } else {  // a shift (ALU) rather than a product (multiply pipe) an element
-                LOOM_UNROLL
-                for (unsigned i = 0; i < E; i++)
-                    v[i] = ld_stream(src + ((i * tstep) << d.s_lo));
-            }
-        } else {  // elements >= n_in are zero (LDE padding) and are not read
+            LOOM_UNROLL
+            for (unsigned j = 0; j < E; j++)
+                v[j] = ld_stream(src + (jt<I>(j) << d.s_lo));
+        } else {
             const size_t room = a.n_in > w.base ? a.n_in - w.base : 0;
             const uint32_t lim = (uint32_t)(room < span ? room : span);
             LOOM_UNROLL
-            for (unsigned i = 0; i < E; i++)
-                v[i] = off0 + i * gstep < lim ? ld_stream(src + i * gstep) : 0u;
+            for (unsigned j = 0; j < E; j++)
+                v[j] = off0 + (jt<I>(j) << d.s_lo) < lim ? ld_stream(src + (jt<I>(j) << d.s_lo)) : 0u;
         }
-        if (!DIF && d.s_lo)
-            apply_factors(a, d, w.lo0 + g, t0, v);
-        uint32_t *at = sm + sm_at(t0, g, S);
-        LOOM_UNROLL
-        for (unsigned i = 0; i < E; i++)
-            at[pad(i * tstep)] = v[i];
-    }
-
-    // Shared -> global memory; DIF applies the four-step factor here, and the LDE scale if asked.
-    static LOOM_HD void copy_out(const ntt_args &a, ntt_pass_desc d, const where &w, const uint32_t *sm, unsigned tid,
-                                 bool scale)
-    {
-        constexpr uint32_t tstep = T / E;  // a thread's elements are t0 + i tstep
-        const uint32_t g = tid & ((1u << d.log_g) - 1), t0 = tid >> d.log_g;
-        const uint32_t S = stride(d.log_g);
-        const uint32_t off0 = (t0 << d.s_lo) + g, gstep = tstep << d.s_lo;
-        uint32_t *dst = w.col + w.base + off0;
-        uint32_t v[E];
-        const uint32_t *at = sm + sm_at(t0, g, S);
-        LOOM_UNROLL
-        for (unsigned i = 0; i < E; i++)
-            v[i] = at[pad(i * tstep)];
-        if (DIF && d.s_lo)
-            apply_factors(a, d, w.lo0 + g, t0, v);
-        if (!DIF && scale) {  // only inverses are scaled (the LDE's coset factors)
-            LOOM_UNROLL
-            for (unsigned i = 0; i < E; i++)
-                v[i] = coset_scale(a, w.base + off0 + i * gstep, v[i]);
-        }
-        if (d.s_lo == 0) {  // as in copy_in
-            LOOM_UNROLL
-            for (unsigned i = 0; i < E; i++)
-                st_stream(dst + i * tstep, v[i]);
-        } else {
-            LOOM_UNROLL
-            for (unsigned i = 0; i < E; i++)
-                st_stream(dst + ((i * tstep) << d.s_lo), v[i]);
+        if (!DIF && d.s_lo) {
+            static_assert(DIF || I != 0 || low_round<I>(), "a DIT's first round keeps the low t-bits");
+            apply_factors(a, d, w.lo0 + g, tb, v);
         }
     }
 
-    // Round I: the thread's E elements from shared memory, rb(I) stages in registers, back.
+    // Round I's elements to global memory (its last phase). DIF passes apply the four-step
+    // factors here.
     template <unsigned I>
-    static LOOM_HD void round(const ntt_args &a, unsigned log_g, uint32_t *sm, unsigned tid)
+    static LOOM_HD void store_global(const ntt_args &a, ntt_pass_desc d, const where &w, uint32_t g, uint32_t tb,
+                                     uint32_t (&v)[E])
+    {
+        const uint32_t off0 = (tb << d.s_lo) + g;
+        if (DIF && d.s_lo) {
+            static_assert(!DIF || I != NR - 1 || low_round<I>(), "a DIF's last round keeps the low t-bits");
+            apply_factors(a, d, w.lo0 + g, tb, v);
+        }
+        uint32_t *dst = w.col + w.base + off0;
+        LOOM_UNROLL
+        for (unsigned j = 0; j < E; j++)
+            st_stream(dst + (jt<I>(j) << d.s_lo), v[j]);
+    }
+
+    template <unsigned I>
+    static LOOM_HD void load_shared(const uint32_t *sm, unsigned log_g, uint32_t g, uint32_t tb, uint32_t (&v)[E])
+    {
+        // tb and jt<I>(j) have disjoint bits, so the padded index splits into two parts.
+        const uint32_t at = sm_at(tb, g, stride(log_g));
+        LOOM_UNROLL
+        for (unsigned j = 0; j < E; j++)
+            v[j] = sm[at + pad(jt<I>(j))];
+    }
+
+    template <unsigned I>
+    static LOOM_HD void store_shared(uint32_t *sm, unsigned log_g, uint32_t g, uint32_t tb, const uint32_t (&v)[E])
+    {
+        const uint32_t at = sm_at(tb, g, stride(log_g));
+        LOOM_UNROLL
+        for (unsigned j = 0; j < E; j++)
+            sm[at + pad(jt<I>(j))] = v[j];
+    }
+
+    // Round I's rb(I) stages on the thread's E elements, in registers.
+    template <unsigned I>
+    static LOOM_HD void butterflies(const ntt_args &a, uint32_t tb, uint32_t (&v)[E])
     {
         constexpr unsigned RB = rb(I), B0 = b0(I);
-        constexpr uint32_t FREE = free_mask(I);
         const uint32_t p = a.f.p;
-        const uint32_t tbase = deposit<FREE>(tid & ((T / E) - 1)), g = tid >> (K - R);
-        // tbase and jt<I>(j) have disjoint bits, so the padded index splits into two parts.
-        const uint32_t at = g * stride(log_g) + tbase + (tbase >> 4);
-        uint32_t v[E];
-LOOM_UNROLL
-        for (unsigned j = 0; j < E; j++)
-            v[j] = sm[at + jt<I>(j) + (jt<I>(j) >> 4)];
 LOOM_UNROLL
         for (unsigned s = 0; s < RB; s++) {
             const unsigned q = DIF ? RB - 1 - s : s;  // register bit of this stage
             const unsigned b = B0 + q;                // its t-bit: pairs t and t + 2^b
-            const uint32_t hr = 1u << b, tmask = hr - 1, tlow = tbase & tmask;
+            // In a round that keeps the low t-bits (B0 = 0) the thread's own t-bits are all above
+            // b, so t mod hr is jt's part alone, known at compile time, and w^0 = 1 needs no product.
+            const uint32_t hr = 1u << b, tmask = hr - 1, tlow = B0 == 0 ? 0u : tb & tmask;
 LOOM_UNROLL
             for (unsigned j = 0; j < E; j++) {
                 if (j & (1u << q))
                     continue;
                 const unsigned j2 = j | (1u << q);
+                const bool one = b == 0 || (B0 == 0 && (jt<I>(j) & tmask) == 0);
                 // w_{2hr}^(t mod hr) as a Shoup pair: the same expression for every j with equal
                 // low bits, so the compiler loads each distinct twiddle once. tlow and jt's bits are
                 // disjoint: written as a sum (not an or), the constant part becomes the load's
                 // immediate offset instead of a 64-bit address product (IMAD.WIDE) a load.
-                const uint64_t w = b == 0 ? 0u : ld_tw64(a.sh + (hr + tlow) + (jt<I>(j) & tmask));
+                const uint64_t w = one ? 0u : ld_tw64(a.sh + (hr + tlow) + (jt<I>(j) & tmask));
                 const uint32_t wl = (uint32_t)w, wh = (uint32_t)(w >> 32);
                 const uint32_t x = v[j], y = v[j2];
                 if (DIF) {
                     v[j] = mod_add(x, y, p);
                     // x - y + p < 2p needs no reduction before the product.
-                    v[j2] = b == 0 ? mod_sub(x, y, p) : shoup_mul(x - y + p, wl, wh, p);
+                    v[j2] = one ? mod_sub(x, y, p) : shoup_mul(x - y + p, wl, wh, p);
                 } else {
-                    const uint32_t yw = b == 0 ? y : shoup_mul(y, wl, wh, p);
+                    const uint32_t yw = one ? y : shoup_mul(y, wl, wh, p);
                     v[j] = mod_add(x, yw, p);
                     v[j2] = mod_sub(x, yw, p);
                 }
             }
         }
-LOOM_UNROLL
-        for (unsigned j = 0; j < E; j++)
-            sm[at + jt<I>(j) + (jt<I>(j) >> 4)] = v[j];
     }
 
-    static LOOM_HD void round_at(unsigned i, const ntt_args &a, unsigned log_g, uint32_t *sm, unsigned tid)
+    // Round I as a phase: its elements from global memory (IN) or shared memory, the butterflies,
+    // back to global memory (OUT) or shared memory.
+    template <unsigned I, bool IN, bool OUT>
+    static LOOM_HD void round(const ntt_args &a, ntt_pass_desc d, const where &w, uint32_t *sm, unsigned tid)
+    {
+        const uint32_t g = tid & ((1u << d.log_g) - 1), tb = tbase<I>(tid >> d.log_g);
+        uint32_t v[E];
+        if constexpr (IN)
+            load_global<I>(a, d, w, g, tb, v);
+        else
+            load_shared<I>(sm, d.log_g, g, tb, v);
+        butterflies<I>(a, tb, v);
+        if constexpr (OUT)
+            store_global<I>(a, d, w, g, tb, v);
+        else
+            store_shared<I>(sm, d.log_g, g, tb, v);
+    }
+
+    // Round i (run time, constant once the caller's loop is unrolled); the first round loads from
+    // global memory if IN, the last stores to it if OUT.
+    template <bool IN, bool OUT>
+    static LOOM_HD void round_at(unsigned i, const ntt_args &a, ntt_pass_desc d, const where &w, uint32_t *sm,
+                                 unsigned tid)
     {
         switch (i) {
-        case 0: round<0>(a, log_g, sm, tid); break;
-        case 1: if constexpr (NR > 1) round<1>(a, log_g, sm, tid); break;
-        case 2: if constexpr (NR > 2) round<2>(a, log_g, sm, tid); break;
-        case 3: if constexpr (NR > 3) round<3>(a, log_g, sm, tid); break;
-        case 4: if constexpr (NR > 4) round<4>(a, log_g, sm, tid); break;
-        case 5: if constexpr (NR > 5) round<5>(a, log_g, sm, tid); break;
+#define LOOM_ROUND_CASE(n) \
+        case n: if constexpr (NR > n) round<n, IN && n == 0, OUT && n == NR - 1>(a, d, w, sm, tid); break;
+        LOOM_ROUND_CASE(0) LOOM_ROUND_CASE(1) LOOM_ROUND_CASE(2) LOOM_ROUND_CASE(3) LOOM_ROUND_CASE(4)
+        LOOM_ROUND_CASE(5)
+#undef LOOM_ROUND_CASE
         default: break;
         }
+    }
+
+    // The copies of an unfused end: thread (g, t0 = u) takes elements t = t0 + i T/E, coalesced
+    // (runs of G words, or of consecutive t in a contiguous pass): into shared memory for a
+    // contiguous DIT's first round, or out of it after a contiguous DIF's last round or a scaled
+    // inverse's, with the coset factors (SCALED).
+    static LOOM_HD void copy_in(const ntt_args &a, const where &w, uint32_t *sm, unsigned tid)
+    {
+        constexpr uint32_t tstep = T / E;  // contiguous passes only (G = 1)
+        const uint32_t *src = w.col + w.base + tid;
+        uint32_t v[E];
+        if (w.base + T <= a.n_in) {  // offsets are constants, immediate in the loads
+            LOOM_UNROLL
+            for (unsigned i = 0; i < E; i++)
+                v[i] = ld_stream(src + i * tstep);
+        } else {  // elements >= n_in are zero (LDE padding) and are not read
+            const size_t room = a.n_in > w.base ? a.n_in - w.base : 0;
+            LOOM_UNROLL
+            for (unsigned i = 0; i < E; i++)
+                v[i] = tid + i * tstep < room ? ld_stream(src + i * tstep) : 0u;
+        }
+        uint32_t *at = sm + sm_at(tid, 0, 0);
+        LOOM_UNROLL
+        for (unsigned i = 0; i < E; i++)
+            at[pad(i * tstep)] = v[i];
+    }
+
+    template <bool STRIDED, bool SCALED>
+    static LOOM_HD void copy_out(const ntt_args &a, ntt_pass_desc d, const where &w, const uint32_t *sm, unsigned tid)
+    {
+        constexpr uint32_t tstep = T / E;
+        const uint32_t g = tid & ((1u << d.log_g) - 1), t0 = tid >> d.log_g;
+        const uint32_t off0 = (t0 << d.s_lo) + g;
+        uint32_t *dst = w.col + w.base + off0;
+        const uint32_t *at = sm + sm_at(t0, g, stride(d.log_g));
+        uint32_t v[E];
+        LOOM_UNROLL
+        for (unsigned i = 0; i < E; i++)
+            v[i] = at[pad(i * tstep)];
+        if (SCALED)
+            scale_chain(a, (uint32_t)w.base + off0, tstep << d.s_lo, v);
+        LOOM_UNROLL
+        for (unsigned i = 0; i < E; i++)  // a contiguous pass's offsets are constants, immediate in the stores
+            st_stream(dst + (STRIDED ? (i * tstep) << d.s_lo : i * tstep), v[i]);
+    }
+    // v[i] times the coset factor of coefficient g0 + i delta (delta a power of two below n): c_i
+    // = c_0 D^i with D = shift^delta, one product an element and three table reads a thread.
+    // (Two reads an element, as coset_scale, made ptxas hoist them all and spill.) D is
+    // scale[4096 + delta / 4096], or scale[delta] = shift^delta / n times n.
+    static LOOM_HD void scale_chain(const ntt_args &a, uint32_t g0, uint32_t delta, uint32_t (&v)[E])
+    {
+        const uint32_t p = a.f.p, mu = a.f.mu;
+        uint32_t c = mont_mul(ld_tw(a.scale + (g0 & 4095)), ld_tw(a.scale + 4096 + (g0 >> 12)), p, mu), dm;
+        if (delta >= 4096) {
+            dm = ld_tw(a.scale + 4096 + (delta >> 12));
+        } else {
+            uint32_t nm = a.f.one;  // n in Montgomery form
+            for (unsigned b = 0; b < a.logn; b++)
+                nm = mod_add(nm, nm, p);
+            dm = mont_mul(ld_tw(a.scale + delta), nm, p, mu);
+        }
+        LOOM_UNROLL
+        for (unsigned i = 0; i < E; i++) {
+            v[i] = mont_mul(v[i], c, p, mu);
+            if (i + 1 < E)
+                c = mont_mul(c, dm, p, mu);
+        }
+    }
+    // The shared-memory word of a copy's element i for thread tid.
+    static LOOM_HD uint32_t copy_word(unsigned log_g, unsigned tid, unsigned i)
+    {
+        return sm_at(tid >> log_g, tid & ((1u << log_g) - 1), stride(log_g)) + pad(i * (T / E));
+    }
+
+    // Phase p of a pass (STRIDED: s_lo > 0; SCALE: the LDE's coset factors on the output of an
+    // inverse), for thread tid; a barrier must separate consecutive phases. Both are known at
+    // compile time, so that each kernel carries only its own code.
+    template <bool STRIDED, bool SCALE>
+    static LOOM_HD void phase(unsigned p, const ntt_args &a, ntt_pass_desc d, const where &w, uint32_t *sm,
+                              unsigned tid)
+    {
+        static_assert(!(DIF && SCALE), "only inverses are scaled");
+        constexpr bool IN = in_fused(STRIDED), OUT = out_fused(STRIDED, SCALE);
+        if (!IN) {
+            if (p == 0) {
+                copy_in(a, w, sm, tid);
+                return;
+            }
+            p--;
+        }
+        if (p < NR)
+            round_at<IN, OUT>(p, a, d, w, sm, tid);
+        else if (!OUT)
+            copy_out<STRIDED, SCALE>(a, d, w, sm, tid);
     }
 };
 
@@ -474,36 +612,80 @@ inline lde_plan lde_make_plan(unsigned logn, unsigned logm, unsigned kc)
 
 // The fused pass of lde_plan. A group (lo < 2^s) is 2^KI coefficients-to-be at stride 2^s in the
 // inverse and 2^KF = 2^(KI + BITS) outputs at the same stride in the forward, the upper ones
-// starting as zero padding. A block: the inverse half as an ntt_pass (copy-in with its four-step
-// factors, rounds) in shared-memory region A; the bridge multiplies by the coset factors
-// (ntt_args::scale of the inverse) into region B and zeroes the padding; the forward half's rounds
-// on B and its copy-out with the forward's four-step factors. The inverse half keeps 2^(4 - BITS)
-// elements a thread, so both halves have the same threads. Against the two passes it replaces it
-// reads 2^KI words a group once instead of twice and writes them once instead of twice.
+// starting as zero padding. Both halves are strided ntt_passes with the same threads (the inverse
+// keeps 2^(4 - BITS) elements a thread) and phases:
+//   - the inverse's rounds but its last, the first loading from global memory with the four-step
+//     factors, in shared-memory region A;
+//   - the middle phase: the inverse's last round (the top t-bits in registers), the coset factors
+//     (ntt_args::scale of the inverse), and the forward's first round, whose registers hold the
+//     same t-bits plus the BITS zero bits above them: the bridge between the halves is a register
+//     permutation, with no shared memory or barrier; into region B;
+//   - the forward's other rounds, the last storing to global memory with its four-step factors.
+// Against the two passes it replaces it reads 2^KI words a group once instead of twice and writes
+// them once instead of twice.
 template <int KI, int BITS>
 struct lde_fused {
     static constexpr int KF = KI + BITS;
     using PI = ntt_pass<false, KI, 4 - BITS>;
     using PF = ntt_pass<true, KF>;
+    static constexpr unsigned LI = PI::NR - 1;  // the inverse's last round
     static_assert(PI::T / PI::E == PF::T / PF::E, "both halves have the same threads");
+    static_assert(PI::free_mask(LI) == PF::free_mask(0), "the middle phase's rounds share their free t-bits");
 
     static LOOM_HD unsigned threads(unsigned log_g) { return PF::threads(log_g); }
     static LOOM_HD size_t smem_words(unsigned log_g) { return PI::smem_words(log_g) + PF::smem_words(log_g); }
+    static LOOM_HDC unsigned phases() { return PI::NR + PF::NR - 1; }
 
-    // Region A (after the inverse rounds) times the coset factors into region B, zeros above
-    // 2^KI: thread tid takes the elements copy-out would, t = t0 + i T_I / E_I, and the padding
-    // at the same offsets past T_I.
-    static LOOM_HD void bridge(const ntt_args &ai, ntt_pass_desc di, const typename PI::where &w, uint32_t *sm,
-                               unsigned tid)
+    // The inverse's register holding the forward's register j of the middle phase, or E_I if that
+    // element is padding (t >= 2^KI).
+    static LOOM_HDC unsigned from_inverse(unsigned j)
     {
-        constexpr uint32_t tstep = PI::T / PI::E;
-        const uint32_t g = tid & ((1u << di.log_g) - 1), t0 = tid >> di.log_g;
-        const uint32_t off0 = (t0 << di.s_lo) + g, gstep = tstep << di.s_lo;
-        const uint32_t *a = sm + PI::sm_at(t0, g, PI::stride(di.log_g));
-        uint32_t *b = sm + PI::smem_words(di.log_g) + PF::sm_at(t0, g, PF::stride(di.log_g));
+        for (unsigned i = 0; i < PI::E; i++)
+            if (((i & ((1u << PI::rb(LI)) - 1)) << PI::b0(LI) | (i >> PI::rb(LI)) << PI::xpos(LI)) ==
+                ((j & ((1u << PF::rb(0)) - 1)) << PF::b0(0) | (j >> PF::rb(0)) << PF::xpos(0)))
+                return i;
+        return PI::E;
+    }
+
+    static LOOM_HD void middle(const ntt_args &ai, const ntt_args &af, ntt_pass_desc di, ntt_pass_desc df,
+                               const typename PI::where &wi, const typename PF::where &wf, uint32_t *sm, unsigned tid)
+    {
+        const uint32_t g = tid & ((1u << di.log_g) - 1), u = tid >> di.log_g;
+        const uint32_t tb = PI::template tbase<LI>(u);
+        uint32_t vi[PI::E], vf[PF::E];
+        if constexpr (LI == 0)
+            PI::template load_global<0>(ai, di, wi, g, tb, vi);
+        else
+            PI::template load_shared<LI>(sm, di.log_g, g, tb, vi);
+        PI::template butterflies<LI>(ai, tb, vi);
         LOOM_UNROLL
-        for (unsigned i = 0; i < (PI::E << BITS); i++)  // gi: the coefficient's index
-            b[PF::pad(i * tstep)] = i < PI::E ? coset_scale(ai, w.base + off0 + i * gstep, a[PI::pad(i * tstep)]) : 0u;
+        for (unsigned j = 0; j < PF::E; j++) {
+            const unsigned i = from_inverse(j);
+            // gi: the coefficient's index in the column
+            vf[j] = i < PI::E ? coset_scale(ai, (uint32_t)wi.base + ((tb + PI::template jt<LI>(i)) << di.s_lo) + g,
+                                            vi[i < PI::E ? i : 0])
+                              : 0u;
+        }
+        PF::template butterflies<0>(af, tb, vf);
+        if constexpr (PF::NR == 1)
+            PF::template store_global<0>(af, df, wf, g, tb, vf);
+        else
+            PF::template store_shared<0>(sm + PI::smem_words(di.log_g), df.log_g, g, tb, vf);
+    }
+
+    // Phase p for thread tid; a barrier must separate consecutive phases.
+    static LOOM_HD void phase(unsigned p, const ntt_args &ai, const ntt_args &af, ntt_pass_desc di, ntt_pass_desc df,
+                              const typename PI::where &wi, const typename PF::where &wf, uint32_t *sm, unsigned tid)
+    {
+        if constexpr (LI > 0)
+            if (p < LI) {
+                PI::template round_at<true, false>(p, ai, di, wi, sm, tid);
+                return;
+            }
+        if (p == LI)
+            middle(ai, af, di, df, wi, wf, sm, tid);
+        else
+            PF::template round_at<false, true>(p - LI, af, df, wf, sm + PI::smem_words(di.log_g), tid);
     }
 };
 

@@ -16,6 +16,7 @@
  *
  * Random inputs come from test_util.h (seed from LOOM_TEST_SEED, printed).
  */
+#include <algorithm>
 #include <vector>
 
 extern "C" {  // Debian's cmocka.h has no C++ guards
@@ -74,8 +75,8 @@ static std::vector<uint32_t> coef_table(const loom_field *f, unsigned logn, uint
     return c;
 }
 
-/* One pass, emulated: for each block, copy-in by every thread, a barrier, each round by every
- * thread with a barrier after it, copy-out by every thread. */
+/* One pass, emulated: for each block, each phase (ntt_pass::phase) by every thread, a barrier
+ * (the end of the phase) between phases. */
 template <bool DIF, int K>
 static void emulate_pass(const ntt_args &a, ntt_pass_desc d, size_t cols, bool scale)
 {
@@ -83,16 +84,23 @@ static void emulate_pass(const ntt_args &a, ntt_pass_desc d, size_t cols, bool s
     std::vector<uint32_t> sm(P::smem_words(d.log_g), 0xdeadbeefu);
     const size_t blocks = cols << (a.logn - K - d.log_g);
     const unsigned nt = P::threads(d.log_g);
-    assert_true(nt <= ntt_threads_max(K)); /* launch_k refuses a pass outside the launch bounds */
+    const bool strided = d.s_lo != 0;
+    assert_true(nt <= ntt_threads_max(K, d.s_lo != 0)); /* launch_k refuses a pass outside the bounds */
+    assert_true(!strided || K <= 9);       /* no strided kernels above 9 stages */
+    assert_true(!(DIF && scale));          /* only inverses are scaled */
     for (size_t b = 0; b < blocks; b++) {
         const typename P::where w = P::locate(a, d, b);
-        for (unsigned t = 0; t < nt; t++)
-            P::copy_in(a, d, w, sm.data(), t);
-        for (unsigned i = 0; i < P::NR; i++)
-            for (unsigned t = 0; t < nt; t++)
-                P::round_at(i, a, d.log_g, sm.data(), t);
-        for (unsigned t = 0; t < nt; t++)
-            P::copy_out(a, d, w, sm.data(), t, scale);
+        for (unsigned p = 0; p < P::phases(strided, scale); p++)
+            for (unsigned t = 0; t < nt; t++) {
+                if (strided && scale)
+                    P::template phase<true, !DIF>(p, a, d, w, sm.data(), t);
+                else if (strided)
+                    P::template phase<true, false>(p, a, d, w, sm.data(), t);
+                else if (scale)
+                    P::template phase<false, !DIF>(p, a, d, w, sm.data(), t);
+                else
+                    P::template phase<false, false>(p, a, d, w, sm.data(), t);
+            }
     }
 }
 
@@ -143,25 +151,15 @@ static void emulate_fused(const ntt_args &ai, const ntt_args &af, ntt_pass_desc 
     typedef typename L::PI PI;
     typedef typename L::PF PF;
     std::vector<uint32_t> sm(L::smem_words(di.log_g), 0xdeadbeefu);
-    uint32_t *smf = sm.data() + PI::smem_words(di.log_g);
     const size_t blocks = cols << (ai.logn - KI - di.log_g);
     const unsigned nt = L::threads(di.log_g);
     assert_int_equal(nt, PI::threads(di.log_g));
     for (size_t b = 0; b < blocks; b++) {
         const typename PI::where wi = PI::locate(ai, di, b);
-        for (unsigned t = 0; t < nt; t++)
-            PI::copy_in(ai, di, wi, sm.data(), t);
-        for (unsigned i = 0; i < PI::NR; i++)
-            for (unsigned t = 0; t < nt; t++)
-                PI::round_at(i, ai, di.log_g, sm.data(), t);
-        for (unsigned t = 0; t < nt; t++)
-            L::bridge(ai, di, wi, sm.data(), t);
-        for (unsigned i = 0; i < PF::NR; i++)
-            for (unsigned t = 0; t < nt; t++)
-                PF::round_at(i, af, df.log_g, smf, t);
         const typename PF::where wf = PF::locate(af, df, b);
-        for (unsigned t = 0; t < nt; t++)
-            PF::copy_out(af, df, wf, smf, t, false);
+        for (unsigned p = 0; p < L::phases(); p++)
+            for (unsigned t = 0; t < nt; t++)
+                L::phase(p, ai, af, di, df, wi, wf, sm.data(), t);
     }
 }
 
@@ -263,8 +261,10 @@ static void test_coset_lde(void **state)
         const loom_field *f = loom_field_get(id);
         const uint32_t shift = f->generator;
         const std::vector<uint64_t> sh = shoup_table(f, false), ish = shoup_table(f, true);
-        for (unsigned logn = 0; logn <= 14; logn++) {
+        for (unsigned logn = 0; logn <= 16; logn++) {
             for (unsigned bits = 1; bits <= 3; bits++) {
+                if (logn > 14 && bits != 3)  /* 2^16 x 8: the scaled copy's factor step above 4096 */
+                    continue;
                 const unsigned logm = logn + bits;
                 const size_t n = (size_t)1 << logn, m = (size_t)1 << logm, cols = 2;
                 const std::vector<uint32_t> tw = twiddles(f, logm, false), itw = twiddles(f, logn, true);
@@ -275,7 +275,7 @@ static void test_coset_lde(void **state)
                     in[i] = test_element(&rs, f->p);
                 assert_int_equal(loom_coset_lde_batch(f, ref.data(), in.data(), n, cols, bits, shift), LOOM_OK);
                 for (unsigned kc : KCS) {
-                    if (kc && kc >= logm)
+                    if ((kc && kc >= logm) || (logn > 14 && kc != 0))
                         continue;
                     /* rows n..m-1 hold garbage: the forward's first pass must not read them */
                     for (size_t i = 0; i < m * cols; i++)
@@ -309,7 +309,7 @@ static void test_plans(void **state)
                 for (unsigned i = 0; i < pl.count; i++) {
                     const ntt_pass_desc &d = pl.pass[i];
                     const unsigned per_group = d.k < 4 ? 1u : 1u << (d.k - 4);
-                    assert_true((per_group << d.log_g) <= ntt_threads_max(d.k));
+                    assert_true((per_group << d.log_g) <= ntt_threads_max(d.k, d.s_lo != 0));
                 }
             }
     for (unsigned logn = 1; logn <= 27; logn++) {
@@ -377,6 +377,98 @@ static void test_lde_plans(void **state)
         }
 }
 
+/* Shared-memory bank conflicts of a pass shape: for each access a warp makes (a round's element
+ * j, a copy's element i), the most distinct words that fall in one of the 32 banks. */
+template <typename P, unsigned I>
+static unsigned round_conflicts(unsigned log_g)
+{
+    unsigned worst = 0;
+    if constexpr (I < P::NR) {
+        const unsigned nt = P::threads(log_g);
+        for (unsigned w0 = 0; w0 < nt; w0 += 32)
+            for (unsigned j = 0; j < P::E; j++) {
+                std::vector<uint32_t> words;
+                for (unsigned t = w0; t < w0 + 32 && t < nt; t++)
+                    words.push_back(P::template round_word<I>(log_g, t, j));
+                for (unsigned bank = 0; bank < 32; bank++) {
+                    std::vector<uint32_t> in_bank;
+                    for (uint32_t x : words)
+                        if (x % 32 == bank && std::find(in_bank.begin(), in_bank.end(), x) == in_bank.end())
+                            in_bank.push_back(x);
+                    worst = std::max(worst, (unsigned)in_bank.size());
+                }
+            }
+        worst = std::max(worst, round_conflicts<P, I + 1>(log_g));
+    }
+    return worst;
+}
+
+template <typename P>
+static unsigned copy_conflicts(void)
+{
+    unsigned worst = 0;
+    for (unsigned w0 = 0; w0 < P::threads(0); w0 += 32)
+        for (unsigned i = 0; i < P::E; i++) {
+            unsigned per_bank[32] = {0};
+            for (unsigned t = w0; t < w0 + 32 && t < P::threads(0); t++)
+                worst = std::max(worst, ++per_bank[P::copy_word(0, t, i) % 32]);
+        }
+    return worst;
+}
+
+template <bool DIF, int K>
+static void check_conflicts(ntt_pass_desc d)
+{
+    typedef ntt_pass<DIF, K> P;
+    const unsigned r = round_conflicts<P, 0>(d.log_g);
+    if (d.s_lo) { /* 32 groups at one t a warp: conflict-free */
+        if (r != 1)
+            fail_msg("%s pass of %d stages, %u groups: %u-way bank conflicts", DIF ? "DIF" : "DIT", K, 1u << d.log_g, r);
+    } else {      /* consecutive t wrap the padding once: at most 2-way, on one bank */
+        const unsigned c = copy_conflicts<P>();
+        if (r > 2 || c > 2)
+            fail_msg("%s contiguous pass of %d stages: %u-way (rounds), %u-way (copies)", DIF ? "DIF" : "DIT", K, r, c);
+    }
+}
+
+template <bool DIF>
+static void check_conflicts_any(ntt_pass_desc d)
+{
+    switch (d.k) {
+#define C_CASE(k) \
+    case k: check_conflicts<DIF, k>(d); break;
+        C_CASE(1) C_CASE(2) C_CASE(3) C_CASE(4) C_CASE(5) C_CASE(6) C_CASE(7)
+        C_CASE(8) C_CASE(9) C_CASE(10) C_CASE(11) C_CASE(12) C_CASE(13)
+#undef C_CASE
+    default: fail_msg("no pass of %u stages", d.k);
+    }
+}
+
+/* Every pass of the default plans from 2^12 to 2^27, and the fused LDE passes' halves, are free of
+ * bank conflicts in strided rounds and at most 2-way in contiguous ones. A layout change that
+ * breaks this still computes the right values, so only this test sees it. */
+static void test_bank_conflicts(void **state)
+{
+    (void)state;
+    for (unsigned logn = 12; logn <= 27; logn++)
+        for (int dif = 0; dif < 2; dif++) {
+            const ntt_plan pl = ntt_make_plan(logn, dif != 0, 0);
+            for (unsigned i = 0; i < pl.count; i++) {
+                if (dif)
+                    check_conflicts_any<true>(pl.pass[i]);
+                else
+                    check_conflicts_any<false>(pl.pass[i]);
+            }
+        }
+    /* the 2^24 -> 2^25 LDE's fused pass: inverse 6 stages at 8 elements a thread, forward 7 */
+    const lde_plan lp = lde_make_plan(24, 25, 0);
+    assert_true(lp.fused && lp.fi.k == 6 && lp.ff.k == 7);
+    typedef lde_fused<6, 1> L;
+    const unsigned ci = round_conflicts<L::PI, 0>(lp.fi.log_g), cf = round_conflicts<L::PF, 0>(lp.ff.log_g);
+    assert_int_equal(ci, 1);
+    assert_int_equal(cf, 1);
+}
+
 int main(void)
 {
     test_seed();
@@ -385,6 +477,7 @@ int main(void)
         cmocka_unit_test(test_forward_inverse),
         cmocka_unit_test(test_coset_lde),
         cmocka_unit_test(test_lde_plans),
+        cmocka_unit_test(test_bank_conflicts),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
