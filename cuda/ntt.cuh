@@ -35,11 +35,14 @@
 namespace loom_cuda {
 
 #if defined(__CUDACC__)
-#define LOOM_UNROLL _Pragma("unroll")
 #define LOOM_HDC __host__ __device__ constexpr
 #else
-#define LOOM_UNROLL
 #define LOOM_HDC constexpr
+#endif
+#if defined(__CUDA_ARCH__)  // the device pass only: the host compiler does not know the pragma
+#define LOOM_UNROLL _Pragma("unroll")
+#else
+#define LOOM_UNROLL
 #endif
 
 #define NTT_MAX_K 13          // stages one pass can run (a 2^14 contiguous pass, 1024 threads at 64
@@ -161,17 +164,19 @@ LOOM_HDC unsigned ntt_threads_max(int k, bool strided)
 }
 
 // The pass plan of a 2^logn transform: one pass up to 2^11; above that a contiguous pass of kc
-// = 11 stages and strided passes of at most 9 stages, balanced, with 32 groups a block (128-byte
+// = 10 stages and strided passes of at most 9 stages, balanced, with 32 groups a block (128-byte
 // runs). Measured on an H100 (loom-cuda-bench --ntt-sweep, docs/benchmarks.md): strided passes
 // with 8 or 16 groups (32- or 64-byte runs) ran at half the speed, and passes whose blocks hold
 // more than 2^11 elements lose more to barriers (one or two blocks an SM) than a third pass over
-// memory costs; 2^24 is 11 + 7 + 6. kc != 0 forces the contiguous pass size (the sweep
-// benchmark and the tests use it).
+// memory costs. Since strided passes load and store in their rounds (no copies through shared
+// memory) they are the cheaper kind, and kc = 10 beat 11 on an H200: 2^24 is 10 + 7 + 7 (3.98
+// against 4.02 ms), 2^25 10 + 8 + 7 (8.46 against 8.86). kc != 0 forces the contiguous pass size
+// (the sweep benchmark and the tests use it).
 inline ntt_plan ntt_make_plan(unsigned logn, bool dif, unsigned kc)
 {
     ntt_plan pl{};
     if (kc == 0 || kc > NTT_MAX_K)
-        kc = 11;
+        kc = logn <= 11 ? 11 : 10;
     if (logn <= kc) {
         pl.count = 1;
         pl.pass[0] = ntt_pass_desc{0, logn, 0};
