@@ -596,7 +596,10 @@ struct lde_plan {
 inline lde_plan lde_make_plan(unsigned logn, unsigned logm, unsigned kc)
 {
     lde_plan lp{};
-    lp.inv = ntt_make_plan(logn, false, kc);
+    // The inverse's contiguous pass keeps 11 stages by default, so that the fused pass of 2^24 ->
+    // 2^25 is 6 + 7 stages (256 threads): with the NTT's 10 it was 7 + 8 (512 threads), and the
+    // LDE took 14.45 ms against 12.79 (H200). The forward's passes below it take the default.
+    lp.inv = ntt_make_plan(logn, false, kc ? kc : 11);
     const unsigned bits = logm - logn;
     if (lp.inv.count < 2 || bits < 1 || bits > 2) {
         lp.fwd = ntt_make_plan(logm, true, kc);
