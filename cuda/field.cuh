@@ -11,8 +11,15 @@
 
 #if defined(__CUDACC__)
 #define LOOM_HD __host__ __device__ __forceinline__
+#define LOOM_HDC __host__ __device__ constexpr
 #else
 #define LOOM_HD inline
+#define LOOM_HDC constexpr
+#endif
+#if defined(__CUDA_ARCH__)  // the device pass only: host compilers do not know the pragma
+#define LOOM_UNROLL _Pragma("unroll")
+#else
+#define LOOM_UNROLL
 #endif
 
 namespace loom_cuda {

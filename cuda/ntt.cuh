@@ -34,16 +34,6 @@
 
 namespace loom_cuda {
 
-#if defined(__CUDACC__)
-#define LOOM_HDC __host__ __device__ constexpr
-#else
-#define LOOM_HDC constexpr
-#endif
-#if defined(__CUDA_ARCH__)  // the device pass only: the host compiler does not know the pragma
-#define LOOM_UNROLL _Pragma("unroll")
-#else
-#define LOOM_UNROLL
-#endif
 
 #define NTT_MAX_K 13          // stages one pass can run (a 2^14 contiguous pass, 1024 threads at 64
                               // registers, spilled on sm_80 and ran slowest in the sweep: 5.6 ms)

@@ -67,7 +67,7 @@ LOOM_HD uint32_t sbox(uint32_t x)
 template <int W, uint32_t P>
 LOOM_HD void external_layer(uint32_t (&s)[W])
 {
-#pragma unroll
+LOOM_UNROLL
     for (int c = 0; c < W; c += 4) {
         uint32_t t01 = mod_add(s[c], s[c + 1], P);
         uint32_t t23 = mod_add(s[c + 2], s[c + 3], P);
@@ -81,14 +81,14 @@ LOOM_HD void external_layer(uint32_t (&s)[W])
         s[c] = x0, s[c + 1] = x1, s[c + 2] = x2, s[c + 3] = x3;
     }
     uint32_t sums[4];
-#pragma unroll
+LOOM_UNROLL
     for (int k = 0; k < 4; k++) {
         sums[k] = s[k];
-#pragma unroll
+LOOM_UNROLL
         for (int c = 4; c < W; c += 4)
             sums[k] = mod_add(sums[k], s[c + k], P);
     }
-#pragma unroll
+LOOM_UNROLL
     for (int i = 0; i < W; i++)
         s[i] = mod_add(s[i], sums[i & 3], P);
 }
@@ -109,7 +109,7 @@ template <int W, bool LEGACY, uint32_t P, uint32_t MU>
 LOOM_HD void internal_layer(uint32_t (&s)[W], const uint32_t *diag)
 {
     uint64_t sum = 0;  // < W p < 2^36
-#pragma unroll
+LOOM_UNROLL
     for (int i = 0; i < W; i++)
         sum += s[i];
     uint64_t x = sum;
@@ -119,7 +119,7 @@ LOOM_HD void internal_layer(uint32_t (&s)[W], const uint32_t *diag)
         static_assert(r1 < (1u << 28), "R mod p must be below 2^28 for the bound above");
         x = (uint64_t)(uint32_t)sum * r1 + (uint64_t)(uint32_t)(sum >> 32) * r2;
     }
-#pragma unroll
+LOOM_UNROLL
     for (int i = 0; i < W; i++)
         s[i] = p2_reduce<P>(redc_lazy<P, MU>((uint64_t)diag[i] * s[i] + x));
 }
@@ -130,21 +130,21 @@ LOOM_HD void permute(uint32_t (&s)[W], const p2_consts &c)
 {
     static_assert(P < (1u << 31), "sums of two canonical values must fit in 32 bits");
     external_layer<W, P>(s);
-#pragma unroll
+LOOM_UNROLL
     for (int r = 0; r < 4; r++) {
-#pragma unroll
+LOOM_UNROLL
         for (int i = 0; i < W; i++)
             s[i] = sbox<P, MU, DEG>(mod_add(s[i], c.ext_initial[r * W + i], P));
         external_layer<W, P>(s);
     }
-#pragma unroll
+LOOM_UNROLL
     for (int r = 0; r < RP; r++) {
         s[0] = sbox<P, MU, DEG>(mod_add(s[0], c.internal[r], P));
         internal_layer<W, LEGACY, P, MU>(s, c.diag);
     }
-#pragma unroll
+LOOM_UNROLL
     for (int r = 0; r < 4; r++) {
-#pragma unroll
+LOOM_UNROLL
         for (int i = 0; i < W; i++)
             s[i] = sbox<P, MU, DEG>(mod_add(s[i], c.ext_final[r * W + i], P));
         external_layer<W, P>(s);
