@@ -19,10 +19,11 @@
 // make a butterfly's product 4 multiply-pipe slots instead of 5.
 //
 // One thread block holds G = 2^log_g groups with consecutive lo (G <= L), so that global reads
-// and writes are runs of G words, in shared memory. Inside, each thread keeps E = 16 elements in
-// registers and runs up to 4 stages on them (a round) before trading through shared memory:
-// 3 rounds for K = 12, so 4 barriers a pass instead of one per stage, and 2 shared-memory
-// accesses per element per round instead of 2 per stage.
+// and writes are runs of G words. Inside, each thread keeps E = 16 elements in registers and runs
+// up to 4 stages on them (a round) before trading through shared memory: 3 rounds for K = 12, so
+// 2 barriers a pass instead of one per stage. Where a round's accesses coalesce it loads from or
+// stores to global memory itself (both ends of a strided pass, one end of a contiguous one; see
+// "the phases of a pass" below), so a 2-round strided pass touches shared memory once.
 //
 // The pass code is LOOM_HD, written per thread with explicit barriers between phases, so that
 // tests/test_cuda_host.cpp runs the very same index and twiddle logic on the CPU (phase by phase,
