@@ -1643,9 +1643,15 @@ extern "C" int loom_cuda_commit_multi(loom_cuda_dev *const *devs, int n, int mod
             CUDA_OK(cudaMemsetAsync(md.state, 0, state_rows * 16 * sizeof(uint32_t), d->comp));
     }
     if (mode == LOOM_CUDA_MULTI_CHAIN) {
+        // An event is recorded on a stream of the device it was created on: device i records
+        // [i * blocks, (i + 1) * blocks). (Created all on one device, every record on another GPU
+        // failed with an invalid resource handle; handles on one GPU never showed it.)
         j.block_ev.assign((size_t)n * blocks, nullptr);
-        for (auto &e : j.block_ev)
-            CUDA_OK(cudaEventCreateWithFlags(&e, cudaEventDisableTiming));
+        for (int i = 0; i < n; i++) {
+            CUDA_OK(cudaSetDevice(j.dev[i].d->ordinal));
+            for (size_t b = 0; b < blocks; b++)
+                CUDA_OK(cudaEventCreateWithFlags(&j.block_ev[(size_t)i * blocks + b], cudaEventDisableTiming));
+        }
     }
     failed = -1;
     {
