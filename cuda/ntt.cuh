@@ -235,7 +235,7 @@ struct ntt_pass {
     // rb's division by NR) in the last DIT round of a 2^11 pass, run for every element: 74
     // divisions and 80 small loops, 2.4x the instructions of the DIF pass (SASS, sm_90).
     template <unsigned I>
-    static LOOM_HD uint32_t jt(unsigned j)
+    static LOOM_HDC uint32_t jt(unsigned j)
     {
         constexpr unsigned RB = rb(I), B0 = b0(I), XP = xpos(I);
         return ((j & ((1u << RB) - 1)) << B0) | ((j >> RB) << XP);
@@ -312,13 +312,15 @@ LOOM_UNROLL
         return NR + !in_fused(strided) + !out_fused(strided, scale);
     }
 
+    static LOOM_HD uint32_t lane_g(unsigned log_g, unsigned tid) { return tid & ((1u << log_g) - 1); }
+    static LOOM_HD uint32_t lane_u(unsigned log_g, unsigned tid) { return tid >> log_g; }
     template <unsigned I>
-    static LOOM_HD uint32_t tbase(uint32_t u) { return deposit<free_mask(I)>(u & ((T / E) - 1)); }
-    // The shared-memory word of element j of round I for thread tid (the bank-conflict test's view).
+    static LOOM_HD uint32_t tbase(uint32_t u) { return deposit<free_mask(I)>(u & ((T / E) - 1)); }  // u < T / E
+    // The shared-memory word of element j of round I for group g and t-base tb (tb and jt<I>(j)
+    // have disjoint bits, so the padded index splits into a thread part and a constant).
     template <unsigned I>
-    static LOOM_HD uint32_t round_word(unsigned log_g, unsigned tid, unsigned j)
+    static LOOM_HD uint32_t round_word(unsigned log_g, uint32_t g, uint32_t tb, unsigned j)
     {
-        const uint32_t tb = tbase<I>(tid >> log_g), g = tid & ((1u << log_g) - 1);
         return sm_at(tb, g, stride(log_g)) + pad(jt<I>(j));
     }
 
@@ -390,20 +392,17 @@ LOOM_UNROLL
     template <unsigned I>
     static LOOM_HD void load_shared(const uint32_t *sm, unsigned log_g, uint32_t g, uint32_t tb, uint32_t (&v)[E])
     {
-        // tb and jt<I>(j) have disjoint bits, so the padded index splits into two parts.
-        const uint32_t at = sm_at(tb, g, stride(log_g));
         LOOM_UNROLL
         for (unsigned j = 0; j < E; j++)
-            v[j] = sm[at + pad(jt<I>(j))];
+            v[j] = sm[round_word<I>(log_g, g, tb, j)];
     }
 
     template <unsigned I>
     static LOOM_HD void store_shared(uint32_t *sm, unsigned log_g, uint32_t g, uint32_t tb, const uint32_t (&v)[E])
     {
-        const uint32_t at = sm_at(tb, g, stride(log_g));
         LOOM_UNROLL
         for (unsigned j = 0; j < E; j++)
-            sm[at + pad(jt<I>(j))] = v[j];
+            sm[round_word<I>(log_g, g, tb, j)] = v[j];
     }
 
     // Round I's rb(I) stages on the thread's E elements, in registers.
@@ -450,7 +449,7 @@ LOOM_UNROLL
     template <unsigned I, bool IN, bool OUT>
     static LOOM_HD void round(const ntt_args &a, ntt_pass_desc d, const where &w, uint32_t *sm, unsigned tid)
     {
-        const uint32_t g = tid & ((1u << d.log_g) - 1), tb = tbase<I>(tid >> d.log_g);
+        const uint32_t g = lane_g(d.log_g, tid), tb = tbase<I>(lane_u(d.log_g, tid));
         uint32_t v[E];
         if constexpr (IN)
             load_global<I>(a, d, w, g, tb, v);
@@ -498,24 +497,21 @@ LOOM_UNROLL
             for (unsigned i = 0; i < E; i++)
                 v[i] = tid + i * tstep < room ? ld_stream(src + i * tstep) : 0u;
         }
-        uint32_t *at = sm + sm_at(tid, 0, 0);
         LOOM_UNROLL
         for (unsigned i = 0; i < E; i++)
-            at[pad(i * tstep)] = v[i];
+            sm[copy_word(0, tid, i)] = v[i];
     }
 
     template <bool STRIDED, bool SCALED>
     static LOOM_HD void copy_out(const ntt_args &a, ntt_pass_desc d, const where &w, const uint32_t *sm, unsigned tid)
     {
         constexpr uint32_t tstep = T / E;
-        const uint32_t g = tid & ((1u << d.log_g) - 1), t0 = tid >> d.log_g;
-        const uint32_t off0 = (t0 << d.s_lo) + g;
+        const uint32_t off0 = (lane_u(d.log_g, tid) << d.s_lo) + lane_g(d.log_g, tid);
         uint32_t *dst = w.col + w.base + off0;
-        const uint32_t *at = sm + sm_at(t0, g, stride(d.log_g));
         uint32_t v[E];
         LOOM_UNROLL
         for (unsigned i = 0; i < E; i++)
-            v[i] = at[pad(i * tstep)];
+            v[i] = sm[copy_word(d.log_g, tid, i)];
         if (SCALED)
             scale_chain(a, (uint32_t)w.base + off0, tstep << d.s_lo, v);
         LOOM_UNROLL
@@ -548,7 +544,7 @@ LOOM_UNROLL
     // The shared-memory word of a copy's element i for thread tid.
     static LOOM_HD uint32_t copy_word(unsigned log_g, unsigned tid, unsigned i)
     {
-        return sm_at(tid >> log_g, tid & ((1u << log_g) - 1), stride(log_g)) + pad(i * (T / E));
+        return sm_at(lane_u(log_g, tid), lane_g(log_g, tid), stride(log_g)) + pad(i * (T / E));
     }
 
     // Phase p of a pass (STRIDED: s_lo > 0; SCALE: the LDE's coset factors on the output of an
@@ -640,8 +636,7 @@ struct lde_fused {
     static LOOM_HDC unsigned from_inverse(unsigned j)
     {
         for (unsigned i = 0; i < PI::E; i++)
-            if (((i & ((1u << PI::rb(LI)) - 1)) << PI::b0(LI) | (i >> PI::rb(LI)) << PI::xpos(LI)) ==
-                ((j & ((1u << PF::rb(0)) - 1)) << PF::b0(0) | (j >> PF::rb(0)) << PF::xpos(0)))
+            if (PI::template jt<LI>(i) == PF::template jt<0>(j))
                 return i;
         return PI::E;
     }
@@ -649,8 +644,7 @@ struct lde_fused {
     static LOOM_HD void middle(const ntt_args &ai, const ntt_args &af, ntt_pass_desc di, ntt_pass_desc df,
                                const typename PI::where &wi, const typename PF::where &wf, uint32_t *sm, unsigned tid)
     {
-        const uint32_t g = tid & ((1u << di.log_g) - 1), u = tid >> di.log_g;
-        const uint32_t tb = PI::template tbase<LI>(u);
+        const uint32_t g = PI::lane_g(di.log_g, tid), tb = PI::template tbase<LI>(PI::lane_u(di.log_g, tid));
         uint32_t vi[PI::E], vf[PF::E];
         if constexpr (LI == 0)
             PI::template load_global<0>(ai, di, wi, g, tb, vi);

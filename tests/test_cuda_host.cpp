@@ -17,6 +17,7 @@
  * Random inputs come from test_util.h (seed from LOOM_TEST_SEED, printed).
  */
 #include <algorithm>
+#include <type_traits>
 #include <vector>
 
 extern "C" {  // Debian's cmocka.h has no C++ guards
@@ -104,17 +105,24 @@ static void emulate_pass(const ntt_args &a, ntt_pass_desc d, size_t cols, bool s
     }
 }
 
+/* f(std::integral_constant<int, k>) for the pass sizes the kernels have, 1..NTT_MAX_K. */
+template <int K = 1, typename F>
+static void with_k(unsigned k, F f)
+{
+    if constexpr (K <= NTT_MAX_K) {
+        if (k == (unsigned)K)
+            f(std::integral_constant<int, K>{});
+        else
+            with_k<K + 1>(k, f);
+    } else {
+        fail_msg("no pass of %u stages", k);
+    }
+}
+
 template <bool DIF>
 static void emulate_dir(const ntt_args &a, ntt_pass_desc d, size_t cols, bool scale)
 {
-    switch (d.k) {
-#define K_CASE(k) \
-    case k: emulate_pass<DIF, k>(a, d, cols, scale); break;
-        K_CASE(1) K_CASE(2) K_CASE(3) K_CASE(4) K_CASE(5) K_CASE(6) K_CASE(7)
-        K_CASE(8) K_CASE(9) K_CASE(10) K_CASE(11) K_CASE(12) K_CASE(13)
-#undef K_CASE
-    default: fail_msg("no pass of %u stages", d.k);
-    }
+    with_k(d.k, [&](auto k) { emulate_pass<DIF, decltype(k)::value>(a, d, cols, scale); });
 }
 
 /* run_ntt of cuda/loom_cuda.cu, with the passes emulated. */
@@ -389,7 +397,8 @@ static unsigned round_conflicts(unsigned log_g)
             for (unsigned j = 0; j < P::E; j++) {
                 std::vector<uint32_t> words;
                 for (unsigned t = w0; t < w0 + 32 && t < nt; t++)
-                    words.push_back(P::template round_word<I>(log_g, t, j));
+                    words.push_back(P::template round_word<I>(log_g, P::lane_g(log_g, t),
+                                                              P::template tbase<I>(P::lane_u(log_g, t)), j));
                 for (unsigned bank = 0; bank < 32; bank++) {
                     std::vector<uint32_t> in_bank;
                     for (uint32_t x : words)
@@ -434,14 +443,7 @@ static void check_conflicts(ntt_pass_desc d)
 template <bool DIF>
 static void check_conflicts_any(ntt_pass_desc d)
 {
-    switch (d.k) {
-#define C_CASE(k) \
-    case k: check_conflicts<DIF, k>(d); break;
-        C_CASE(1) C_CASE(2) C_CASE(3) C_CASE(4) C_CASE(5) C_CASE(6) C_CASE(7)
-        C_CASE(8) C_CASE(9) C_CASE(10) C_CASE(11) C_CASE(12) C_CASE(13)
-#undef C_CASE
-    default: fail_msg("no pass of %u stages", d.k);
-    }
+    with_k(d.k, [&](auto k) { check_conflicts<DIF, decltype(k)::value>(d); });
 }
 
 /* Every pass of the default plans from 2^12 to 2^27, and the fused LDE passes' halves, are free of
